@@ -1,0 +1,54 @@
+"""Every constant that comes from the DepNet paper or from the weights it builds on.
+
+He et al., "DepNet: An automated industrial intelligent system using deep learning
+for video-based depression analysis", Int J Intell Syst 2022 ("the paper" below).
+Where the paper contradicts itself, the value here is the decision recorded in the
+README's "Differences from the paper" section.
+"""
+
+# --- Input (paper, section 5.2.1) -----------------------------------------
+# T = 5 face frames are sampled per clip, each cropped to 224x224 RGB.
+NUM_FRAMES = 5
+IMAGE_SIZE = 224
+
+# --- VGGFace2 preprocessing (keras-vggface `preprocess_input(version=2)`) --
+# RGB 0-255 is flipped to BGR and these BGR means are subtracted; no scaling.
+VGGFACE2_MEAN_BGR = (91.4953, 103.8827, 131.0912)
+# keras.applications.ResNet50 ("caffe" mode, ImageNet means in BGR order).
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+
+# --- SE-ResNet-50 (paper, sections 4.1.1 and 4.1.3, Figure 5) --------------
+SENET50_STAGE_BLOCKS = (3, 4, 6, 3)
+SENET50_STAGE_FILTERS = (64, 128, 256, 512)  # bottleneck widths; x4 on output
+SE_REDUCTION = 16  # excitation: FC(C/16) + ReLU + FC(C) + sigmoid
+BACKBONE_CHANNELS = 2048  # channels of the LLF (last conv block)
+BACKBONE_STRIDE = 32  # 224 -> 7
+VGGFACE2_CLASSES = 8631
+BN_EPSILON = {"vggface": 1e-4, "caffe": 1e-5}  # keras-vggface / Caffe & PyTorch
+STEMS = tuple(BN_EPSILON)
+MIN_IMAGE_SIZE = 32  # the smallest input that still leaves a 1x1 LLF
+
+# --- Feature Aggregation Module (paper, section 4.2, Figure 6) -------------
+# The text says "kernel_size 4, stride 4" for the channel max-pool, but every
+# dimension it states ([256x7x7], [5x12544], HLF [64x1x12544]) needs 2048/8.
+CHANNEL_POOL = 8
+TEMPORAL_KERNELS = (3, 5, 9)  # k x 1 convolutions along time
+HLF_CHANNELS = 64  # the 1x1 convolution: HLF [64 x 1 x 12544]
+# Not given by the paper; our defaults (see the README).
+BRANCH_FILTERS = 32
+FC_UNITS = 128
+DROPOUT = 0.5
+
+# --- Training (paper, section 5.2.1; Caffe `inv` policy) --------------------
+BASE_LR = 1e-5
+LR_GAMMA = 1e-4
+LR_POWER = 0.75
+MOMENTUM = 0.9
+WEIGHT_DECAY = 5e-4
+EARLY_STOP_ITERATIONS = 200
+
+# --- BDI-II severity bands (paper, Table 1) --------------------------------
+# Upper bounds (inclusive) of each band, and their names.
+BDI_MAX = 63
+SEVERITY_UPPER = (13, 19, 28, 63)
+SEVERITY_NAMES = ("none/minimal", "mild", "moderate", "severe")

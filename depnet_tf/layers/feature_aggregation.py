@@ -1,0 +1,113 @@
+"""The Feature Aggregation Module (FAM) that turns T LLFs into one HLF (paper, section 4.2)."""
+
+import keras
+from keras import layers, ops
+
+from depnet_tf.constants import BRANCH_FILTERS, HLF_CHANNELS, TEMPORAL_KERNELS
+
+
+@keras.saving.register_keras_serializable(package="depnet_tf")
+class FeatureAggregation(keras.layers.Layer):
+    """DepNet's Feature Aggregation Module (paper, section 4.2 and Figure 6).
+
+    The input is the T per-frame LLFs after the channel max-pool, each flattened
+    to N values and stacked along time: (batch, T, N), N = 12544 in the paper.
+    As in the paper's Caffe blob [1 x T x N], time is the "height" and the N
+    feature positions are the "width" of a one-channel image, so every kernel
+    below is k x 1: it runs along time only and is shared by all N positions.
+
+    Branches, each ending with time collapsed to 1:
+    - one convolution per `kernel_sizes` entry (paper: 3x1, 5x1, 9x1) with
+      `branch_filters` filters and `same` padding along time, then a max-pool
+      over the whole window (T x 1);
+    - a max-pool (T x 1) and an average-pool (T x 1) of the input itself.
+
+    The branches are concatenated on channels and a 1x1 convolution gives the
+    HLF, (batch, 1, N, hlf_channels); [64 x 1 x 12544] in the paper. The paper
+    names no activation inside the FAM, so there is none.
+
+    Args:
+        kernel_sizes: tuple of ints, temporal kernel of each conv branch.
+            Defaults to (3, 5, 9).
+        branch_filters: int, filters of each conv branch (not given in the
+            paper). Defaults to 32.
+        hlf_channels: int, output channels of the 1x1 convolution. Defaults to 64.
+
+    Examples:
+    >>> import numpy as np
+    >>> fam = FeatureAggregation(branch_filters=4, hlf_channels=8)
+    >>> fam(np.zeros((2, 5, 10), "float32")).shape
+    (2, 1, 10, 8)
+    """
+
+    def __init__(
+        self,
+        kernel_sizes=TEMPORAL_KERNELS,
+        branch_filters=BRANCH_FILTERS,
+        hlf_channels=HLF_CHANNELS,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        kernel_sizes = tuple(kernel_sizes)
+        if not kernel_sizes or any(int(k) != k or k < 1 for k in kernel_sizes):
+            raise ValueError(
+                f"`kernel_sizes` must be a non-empty sequence of positive integers. "
+                f"Received: kernel_sizes={kernel_sizes}"
+            )
+        for arg, value in (("branch_filters", branch_filters), ("hlf_channels", hlf_channels)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"`{arg}` must be a positive integer. Received: {arg}={value}")
+        self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
+        self.branch_filters = int(branch_filters)
+        self.hlf_channels = int(hlf_channels)
+        self.temporal_convs = [
+            layers.Conv2D(
+                self.branch_filters,
+                (k, 1),
+                padding="same",
+                dtype=self.dtype_policy,
+                name=f"temporal_conv_{k}x1",
+            )
+            for k in self.kernel_sizes
+        ]
+        self.fuse = layers.Conv2D(
+            self.hlf_channels, 1, dtype=self.dtype_policy, name="conv_1x1"
+        )
+
+    @property
+    def concat_channels(self):
+        """Channels entering the 1x1 convolution: every conv branch plus max and avg."""
+        return len(self.kernel_sizes) * self.branch_filters + 2
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                "`FeatureAggregation` expects input shaped (batch, T, N). "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        _, steps, positions = input_shape
+        for conv in self.temporal_convs:
+            conv.build((None, steps, positions, 1))
+        self.fuse.build((None, 1, positions, self.concat_channels))
+
+    def branches(self, inputs):
+        """The concatenated branch outputs, (batch, 1, N, concat_channels)."""
+        x = ops.expand_dims(inputs, -1)  # (batch, T, N, 1): time is the height
+        outputs = [ops.max(conv(x), axis=1, keepdims=True) for conv in self.temporal_convs]
+        outputs.append(ops.max(x, axis=1, keepdims=True))
+        outputs.append(ops.mean(x, axis=1, keepdims=True))
+        return ops.concatenate(outputs, axis=-1)
+
+    def call(self, inputs):
+        return self.fuse(self.branches(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1, input_shape[2], self.hlf_channels)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kernel_sizes": list(self.kernel_sizes),
+            "branch_filters": self.branch_filters,
+            "hlf_channels": self.hlf_channels,
+        }

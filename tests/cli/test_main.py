@@ -1,0 +1,24 @@
+from depnet_tf.cli.main import main
+from depnet_tf.cli.overrides import parse_overrides
+
+
+def test_summary_prints_stage_shapes(capsys):
+    code = main(["summary", "--set", "image_size=32", "--set", "num_frames=3", "--set", "fc_units=4"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "llf                (None, 3, 1, 1, 2048)" in out
+    assert "hlf                (None, 1, 256, 64)" in out
+    assert "trainable params" in out
+
+
+def test_bad_config_is_one_line_error(capsys):
+    assert main(["summary", "--set", "channel_pool=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert err.startswith("depnet summary: error: DepNetConfig.channel_pool must divide 2048")
+
+
+def test_parse_overrides_types():
+    assert parse_overrides(["a=1", "b=0.5", "c=[3, 5]", "d=null", "e=x.h5"]) == {
+        "a": 1, "b": 0.5, "c": [3, 5], "d": None, "e": "x.h5"
+    }
