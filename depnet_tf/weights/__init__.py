@@ -1,0 +1,16 @@
+"""Loading the VGGFace2 SE-ResNet-50 weights users already have (paper, section 4.1)."""
+
+from depnet_tf.weights.assign import LoadReport
+from depnet_tf.weights.convert import convert_weights, inspect_weights
+from depnet_tf.weights.errors import WeightsError
+from depnet_tf.weights.loader import load_vggface2, read_weights, resolve_vggface2
+
+__all__ = [
+    "LoadReport",
+    "WeightsError",
+    "convert_weights",
+    "inspect_weights",
+    "load_vggface2",
+    "read_weights",
+    "resolve_vggface2",
+]
