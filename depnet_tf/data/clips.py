@@ -1,0 +1,69 @@
+"""`clip_dataset`: a `tf.data` pipeline of T-frame face clips from a manifest (paper, 5.2.1)."""
+
+import itertools
+
+import numpy as np
+import tensorflow as tf
+
+from depnet_tf.constants import IMAGE_SIZE, NUM_FRAMES
+from depnet_tf.data import openface, sampling
+
+
+def load_frame(path, image_size):
+    """Decode one face image in-graph: bmp/png/jpg, grayscale or RGBA -> RGB, resized."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image = tf.cast(image, tf.float32)
+    return tf.image.resize(image, (image_size, image_size), antialias=True)
+
+
+def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,
+                 seed=0, image_size=IMAGE_SIZE, batch_size=8, with_ids=False,
+                 min_confidence=openface.MIN_CONFIDENCE):
+    """A dataset of `(frames, label)` clips of the videos of one split.
+
+    Args:
+        manifest: a `Manifest`.
+        split: the split's name, e.g. "train".
+        num_frames: T, frames per clip.
+        clips_per_video: K clips of each video per pass.
+        training: fresh random frames (sorted in time) every epoch, in a
+            shuffled order; else K deterministic evenly spread clips per video.
+        seed: int, makes training passes reproducible.
+        image_size: S, frames are resized to S x S.
+        batch_size: clips per batch.
+        with_ids: add the video id (a string) as a third element.
+        min_confidence: OpenFace CSV confidence below which frames are unused.
+
+    Returns:
+        A `tf.data.Dataset` of `(frames (B, T, S, S, 3) float32 RGB 0-255, label
+        (B, 1) float32)` (plus `video_id (B,)` with `with_ids`).
+    """
+    rows = manifest.split(split)
+    names = rows["video_id"].tolist()
+    paths = [[p for _, p in manifest.frames(name, min_confidence)] for name in names]
+    counts = [len(p) for p in paths]
+    sampling.check_counts(names, counts, manifest.source)
+    sampling.warn_short_videos(names, counts, num_frames)
+    labels = rows["label"].to_numpy(np.float32)
+    epochs = itertools.count()
+
+    def generate():
+        rng = np.random.default_rng([seed, next(epochs)]) if training else None
+        for video, positions in sampling.clip_plan(counts, num_frames, clips_per_video, training, rng):
+            yield [paths[video][i] for i in positions], labels[video : video + 1], names[video]
+
+    signature = (
+        tf.TensorSpec((num_frames,), tf.string),
+        tf.TensorSpec((1,), tf.float32),
+        tf.TensorSpec((), tf.string),
+    )
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(names) * clips_per_video))
+
+    def load(clip_paths, label, video_id):
+        frames = tf.map_fn(lambda p: load_frame(p, image_size), clip_paths,
+                           fn_output_signature=tf.TensorSpec((image_size, image_size, 3), tf.float32))
+        return (frames, label, video_id) if with_ids else (frames, label)
+
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
