@@ -10,7 +10,6 @@ and head train. It is computed once per frame and stored as float16:
 """
 
 import hashlib
-import itertools
 import json
 import os
 
@@ -146,7 +145,7 @@ def load_features(cache_dir, video_id):
 
 
 def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, training=False,
-                    seed=0, batch_size=8, with_ids=False, spec=None):
+                    seed=0, batch_size=8, with_ids=False, spec=None, epoch_clock=None):
     """Like `clip_dataset`, but of cached per-frame features: `(B, T, N)` float32 and labels.
 
     Args:
@@ -163,10 +162,10 @@ def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, t
     sampling.warn_short_videos(names, counts, num_frames)
     labels = rows["label"].to_numpy(np.float32)
     dim = meta["feature_shape"][-1]
-    epochs = itertools.count()
+    clock = epoch_clock or sampling.EpochClock()
 
     def generate():
-        rng = np.random.default_rng([seed, next(epochs)]) if training else None
+        rng = np.random.default_rng([seed, clock.take()]) if training else None
         for video, positions in sampling.clip_plan(counts, num_frames, clips_per_video, training, rng):
             clip = features[video][positions].astype(np.float32)
             label = labels[video : video + 1]

@@ -1,6 +1,5 @@
 """`clip_dataset`: a `tf.data` pipeline of T-frame face clips from a manifest (paper, 5.2.1)."""
 
-import itertools
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +17,7 @@ def load_frame(path, image_size):
 
 def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,
                  seed=0, image_size=IMAGE_SIZE, batch_size=8, with_ids=False,
-                 min_confidence=openface.MIN_CONFIDENCE):
+                 min_confidence=openface.MIN_CONFIDENCE, epoch_clock=None):
     """A dataset of `(frames, label)` clips of the videos of one split.
 
     Args:
@@ -33,6 +32,8 @@ def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, trai
         batch_size: clips per batch.
         with_ids: add the video id (a string) as a third element.
         min_confidence: OpenFace CSV confidence below which frames are unused.
+        epoch_clock: a `sampling.EpochClock` naming the epoch of each training
+            pass (default: passes counted from 0).
 
     Returns:
         A `tf.data.Dataset` of `(frames (B, T, S, S, 3) float32 RGB 0-255, label
@@ -45,10 +46,10 @@ def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, trai
     sampling.check_counts(names, counts, manifest.source)
     sampling.warn_short_videos(names, counts, num_frames)
     labels = rows["label"].to_numpy(np.float32)
-    epochs = itertools.count()
+    clock = epoch_clock or sampling.EpochClock()
 
     def generate():
-        rng = np.random.default_rng([seed, next(epochs)]) if training else None
+        rng = np.random.default_rng([seed, clock.take()]) if training else None
         for video, positions in sampling.clip_plan(counts, num_frames, clips_per_video, training, rng):
             yield [paths[video][i] for i in positions], labels[video : video + 1], names[video]
 

@@ -5,9 +5,27 @@ functions here are pure (NumPy in, indices out) and shared by the frame and the
 feature-cache pipelines, so both sample the same way.
 """
 
+import itertools
 import warnings
 
 import numpy as np
+
+
+class EpochClock:
+    """The epoch a training dataset draws its clips for.
+
+    Each pass over a training dataset asks `take()` for its epoch, which seeds
+    the clip sampler with (seed, epoch). By default passes count 0, 1, 2, ...;
+    `depnet_tf.training.SyncEpochClock` sets it from `fit`'s own epoch instead,
+    so a run resumed at epoch 7 draws epoch 7's clips, as an unbroken run would.
+    """
+
+    def __init__(self):
+        self.epoch = None
+        self._passes = itertools.count()
+
+    def take(self):
+        return self.epoch if self.epoch is not None else next(self._passes)
 
 
 def train_clip(num_available, num_frames, rng):

@@ -68,6 +68,17 @@ class IterationEarlyStopping(keras.callbacks.Callback):
                 self.model.stop_training = True
         self.iteration += 1
 
+    _STATE = ("iteration", "wait", "best", "best_iteration", "stopped_iteration")
+
+    def get_state(self):
+        """Progress as plain values (the best weights apart), for resuming a run."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def set_state(self, state, best_weights=None):
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self.best_weights = best_weights
+
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)

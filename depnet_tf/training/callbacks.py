@@ -1,0 +1,117 @@
+"""Callbacks of the training workflow: epoch-synced sampling, per-video validation, NaN stop."""
+
+import json
+import math
+import os
+import shutil
+
+import keras
+import numpy as np
+
+from depnet_tf.atomic import atomic_path
+
+from depnet_tf.training.evaluation import evaluate_clips
+
+
+class SyncEpochClock(keras.callbacks.Callback):
+    """Tell the training dataset which epoch `fit` is in (see `sampling.EpochClock`)."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.clock.epoch = epoch
+
+
+class PerVideoValidation(keras.callbacks.Callback):
+    """RMSE/MAE over videos (mean of clip predictions) every `every` epochs.
+
+    Adds `val_rmse`, `val_mae` (per video, the paper's metric) and `val_clip_rmse`,
+    `val_clip_mae` to the epoch logs, for checkpoints, CSV and TensorBoard.
+    """
+
+    def __init__(self, dataset, every=1):
+        super().__init__()
+        self.dataset = dataset
+        self.every = max(int(every), 1)
+        self.table = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == self.params.get("epochs") or self.model.stop_training
+        if logs is None or not ((epoch + 1) % self.every == 0 or last):
+            return
+        self.table, summary = evaluate_clips(self.model, self.dataset)
+        for key in ("rmse", "mae", "clip_rmse", "clip_mae"):
+            logs[f"val_{key}"] = summary[key]
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop at the first non-finite loss and remember the iteration."""
+
+    def __init__(self):
+        super().__init__()
+        self.iteration = 0
+        self.nan_iteration = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.nan_iteration = self.iteration
+            self.model.stop_training = True
+        self.iteration += 1
+
+
+class ResumableState(keras.callbacks.Callback):
+    """Backs up what `keras.callbacks.BackupAndRestore` does not, so resumes are exact.
+
+    `BackupAndRestore` restores the weights, the optimizer and the epoch, but not
+    the random-number state of layers such as `Dropout`, nor an
+    `IterationEarlyStopping`'s progress and best weights. This callback writes
+    them at the end of every epoch to `directory` and restores them at the
+    start of training; a finished run removes them. Put it after both.
+    """
+
+    def __init__(self, directory, early_stopping=None):
+        super().__init__()
+        self.directory = directory
+        self.early_stopping = early_stopping
+        self._saved_best = None
+
+    def _seed_states(self):
+        return [v for v in self.model.variables if "seed_generator_state" in v.path]
+
+    def on_train_begin(self, logs=None):
+        state_path = os.path.join(self.directory, "state.json")
+        if not os.path.isfile(state_path):
+            return
+        with open(state_path) as file:
+            state = json.load(file)
+        for variable, value in zip(self._seed_states(), state["seed_states"]):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+        if self.early_stopping is not None and state.get("early_stopping"):
+            best = None
+            best_path = os.path.join(self.directory, "best_weights.npz")
+            if os.path.isfile(best_path):
+                with np.load(best_path) as data:
+                    best = [data[f"w{i}"] for i in range(len(data.files))]
+            self.early_stopping.set_state(state["early_stopping"], best)
+            self._saved_best = state["early_stopping"]["best_iteration"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        state = {"epoch": epoch, "seed_states": [v.numpy().tolist() for v in self._seed_states()]}
+        stopper = self.early_stopping
+        if stopper is not None:
+            state["early_stopping"] = stopper.get_state()
+            if stopper.best_weights is not None and stopper.best_iteration != self._saved_best:
+                with atomic_path(os.path.join(self.directory, "best_weights.npz")) as temporary:
+                    with open(temporary, "wb") as file:
+                        np.savez(file, **{f"w{i}": w for i, w in enumerate(stopper.best_weights)})
+                self._saved_best = stopper.best_iteration
+        with atomic_path(os.path.join(self.directory, "state.json")) as temporary:
+            with open(temporary, "w") as file:
+                json.dump(state, file)
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.directory, ignore_errors=True)
