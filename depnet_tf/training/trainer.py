@@ -30,15 +30,13 @@ from depnet_tf.training.callbacks import (
     StopOnNaN,
     SyncEpochClock,
 )
+from depnet_tf.training.distribute import make_strategy, patch_multiworker_fit, worker_shard
 from depnet_tf.training.early_stopping import IterationEarlyStopping
 from depnet_tf.training.evaluation import evaluate_clips
 from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
 from depnet_tf.training.optimizer import CaffeSGD
 from depnet_tf.training.schedule import CaffeInverseDecay
-
-STRATEGIES = ("default", "mirrored", "multiworker")
-
 
 class TrainingError(ValueError):
     """Training could not finish properly; nothing final was written."""
@@ -57,19 +55,6 @@ def compile_like_the_paper(model, train, jit_compile="auto"):
         metrics=[IterationLoss(), *regression_metrics()],
         jit_compile=jit_compile,
     )
-
-
-def make_strategy(name):
-    """`default`, `mirrored` (all local devices) or `multiworker` (reads TF_CONFIG)."""
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise TrainingError("--strategy multiworker needs the TF_CONFIG environment variable")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise TrainingError(f"--strategy must be one of {STRATEGIES}. Received: {name!r}")
 
 
 def unfreeze_last_stage(model):
@@ -137,24 +122,26 @@ def train(config, strategy="default", progress=True):
     if not data["manifest"]:
         raise TrainingError("data.manifest is not set in the config")
     out_dir = settings["out_dir"]
+    keras.utils.set_random_seed(data["seed"])  # same initial head weights in every run
     if settings["deterministic"]:
-        keras.utils.set_random_seed(data["seed"])
         tf.config.experimental.enable_op_determinism()
     manifest = Manifest.read(data["manifest"])
     manifest.split(data["train_split"])  # an empty split is an error that names the splits
     if data["val_split"]:
         manifest.split(data["val_split"])
     distribution = make_strategy(strategy)
-    shard = None
-    if strategy == "multiworker":
-        resolver = distribution.cluster_resolver
-        shard = (resolver.task_id, distribution.num_replicas_in_sync)
+    shard = worker_shard(distribution)
     with distribution.scope():
         model = build_model(config["arch"], DepNetConfig.from_dict(config["model"]))
         if settings["end_to_end"] and settings["unfreeze_last_stage"]:
             unfreeze_last_stage(model)
         trainee = model if settings["end_to_end"] else model.head_model()
-        compile_like_the_paper(trainee, settings, jit_compile=False if settings["deterministic"] else "auto")
+        # XLA is off for deterministic runs (not all XLA ops are) and under
+        # tf.distribute, where Keras' compiled train step fails on TF 2.21.
+        xla = "auto" if strategy == "default" and not settings["deterministic"] else False
+        compile_like_the_paper(trainee, settings, jit_compile=xla)
+        if shard is not None:
+            patch_multiworker_fit(trainee)
     clock = EpochClock()
     training, validation = _datasets(config, model, manifest, clock, shard)
     if shard is not None:

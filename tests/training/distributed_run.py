@@ -1,0 +1,35 @@
+"""Run `train` in a fresh process, for the tf.distribute tests.
+
+    python -m tests.training.distributed_run CONFIG OUT_DIR STRATEGY [LOGICAL_CPUS]
+
+Logical CPU devices must be configured before TensorFlow starts, hence a process.
+The final weights are written to OUT_DIR/weights.npz.
+"""
+
+import os
+import sys
+
+
+def main():
+    config_path, out_dir, strategy = sys.argv[1:4]
+    cpus = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    import numpy as np
+    import tensorflow as tf
+
+    if cpus > 1:
+        device = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(device, [tf.config.LogicalDeviceConfiguration()] * cpus)
+    import keras
+
+    from depnet_tf.training.config import read_config
+    from depnet_tf.training.trainer import train
+
+    config = read_config(config_path, {"train.out_dir": out_dir, "train.max_epochs": 2,
+                                       "model.dropout": 0.0, "data.val_split": None})
+    summary = train(config, strategy=strategy, progress=False)
+    model = keras.saving.load_model(summary["model"])
+    np.savez(os.path.join(out_dir, "weights.npz"), *[w.numpy() for w in model.weights])
+
+
+if __name__ == "__main__":
+    main()
