@@ -130,35 +130,13 @@ class Manifest:
         """AVEC2014: `<Partition>/<Task>/<subj>_<sess>_<Task>_video.mp4`; labels in
         `<Partition>_DepressionLabels/<subj>_<sess>_Depression.csv` (both tasks share one),
         test labels possibly under `AVEC2014_Labels_Testset/Testing/DepressionLabels/`."""
-        labels = _read_avec_labels(label_root)
-        rows = []
-        for path, partition in _avec_videos(video_root):
-            stem = os.path.splitext(os.path.basename(path))[0]
-            match = AVEC2014_VIDEO.match(stem)
-            if not match:
-                continue
-            subject, session, task = match.groups()
-            key = (partition, f"{subject}_{session}")
-            rows.append(_avec_row(f"{subject}_{session}_{task}", stem, subject, partition, key,
-                                  labels, faces_dir, path))
-        return _avec_manifest(rows, video_root)
+        return _avec_manifest(video_root, label_root, faces_dir, AVEC2014_VIDEO)
 
     @classmethod
     def avec2013(cls, video_root, label_root, faces_dir):
         """AVEC2013: `<Partition>/<subj>_<sess>_cut_combined.mp4` (any depth); labels as for
         AVEC2014, in `<Partition>_DepressionLabels/<subj>_<sess>_Depression.csv`."""
-        labels = _read_avec_labels(label_root)
-        rows = []
-        for path, partition in _avec_videos(video_root):
-            stem = os.path.splitext(os.path.basename(path))[0]
-            match = AVEC2013_VIDEO.match(stem)
-            if not match:
-                continue
-            subject, session = match.groups()
-            key = (partition, f"{subject}_{session}")
-            rows.append(_avec_row(f"{subject}_{session}", stem, subject, partition, key,
-                                  labels, faces_dir, path))
-        return _avec_manifest(rows, video_root)
+        return _avec_manifest(video_root, label_root, faces_dir, AVEC2013_VIDEO)
 
 
 def _avec_videos(video_root):
@@ -197,14 +175,22 @@ def _read_avec_labels(label_root):
     return labels
 
 
-def _avec_row(video_id, stem, subject, partition, key, labels, faces_dir, path):
-    if key not in labels:
-        raise DataError(f"{path}: no label file {key[1]}_Depression.csv for partition {key[0]}")
-    return {"video_id": video_id, "frames": openface.aligned_dir(faces_dir, stem),
-            "label": labels[key], "split": AVEC_SPLITS[partition], "subject": subject}
-
-
-def _avec_manifest(rows, video_root):
+def _avec_manifest(video_root, label_root, faces_dir, pattern):
+    """Rows for every video whose name matches `pattern` (groups: subject, session[, task])."""
+    labels = _read_avec_labels(label_root)
+    rows = []
+    for path, partition in _avec_videos(video_root):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        match = pattern.match(stem)
+        if not match:
+            continue
+        subject, session = match.group(1), match.group(2)
+        key = (partition, f"{subject}_{session}")
+        if key not in labels:
+            raise DataError(f"{path}: no label file {key[1]}_Depression.csv for partition {partition}")
+        rows.append({"video_id": "_".join(match.groups()),
+                     "frames": openface.aligned_dir(faces_dir, stem), "label": labels[key],
+                     "split": AVEC_SPLITS[partition], "subject": subject})
     if not rows:
         raise DataError(f"{video_root}: no AVEC videos found under Training/Development/Testing")
     table = pd.DataFrame(rows, columns=list(COLUMNS))
