@@ -1,0 +1,15 @@
+"""Deployment: SavedModel for TF-Serving, TFLite for devices, and prediction from any of them."""
+
+from depnet_tf.export.predictor import load_predictor, predict_path
+from depnet_tf.export.savedmodel import export_savedmodel, signature_metadata
+from depnet_tf.export.tflite import QUANTIZATIONS, LiteRTRunner, export_tflite
+
+__all__ = [
+    "QUANTIZATIONS",
+    "LiteRTRunner",
+    "export_savedmodel",
+    "export_tflite",
+    "load_predictor",
+    "predict_path",
+    "signature_metadata",
+]

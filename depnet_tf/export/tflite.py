@@ -1,0 +1,78 @@
+"""TFLite export (float32, float16, dynamic-range) of a serving SavedModel, with a sidecar JSON."""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from depnet_tf.atomic import atomic_path
+
+QUANTIZATIONS = ("float32", "float16", "dynamic")
+FLATBUFFER_LIMIT = 2**31  # TFLite flatbuffers cannot exceed 2 GB
+_BYTES_PER_WEIGHT = {"float32": 4, "float16": 2, "dynamic": 1}
+
+
+def check_flatbuffer_size(parameters, quantization):
+    """Refuse a conversion whose weights alone would pass the 2 GB flatbuffer limit."""
+    estimate = parameters * _BYTES_PER_WEIGHT[quantization]
+    if estimate >= FLATBUFFER_LIMIT:
+        raise ValueError(
+            f"a {quantization} TFLite file would hold about {estimate / 2**30:.1f} GB of weights, "
+            "over the 2 GB flatbuffer limit; use --tflite dynamic or float16, or a smaller "
+            "model (model.fc_units sets the largest layer)")
+
+
+def convert(saved_model_dir, quantization):
+    """The TFLite flatbuffer (bytes) of a SavedModel's `serving_default`."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"--tflite must be one of {QUANTIZATIONS}. Received: {quantization!r}")
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, ["serving_default"])
+    if quantization in ("float16", "dynamic"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def export_tflite(model, saved_model_dir, path, quantization, metadata):
+    """Write `path` (.tflite) and `path` + `.json` (input spec, outputs, bands)."""
+    check_flatbuffer_size(model.count_params(), quantization)
+    flatbuffer = convert(saved_model_dir, quantization)
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as file:
+            file.write(flatbuffer)
+    with atomic_path(f"{path}.json") as temporary:
+        with open(temporary, "w") as file:
+            json.dump({**metadata, "quantization": quantization}, file, indent=2)
+    return path
+
+
+class LiteRTRunner:
+    """Run a `.tflite` DepNet with the LiteRT interpreter (`ai_edge_litert`)."""
+
+    def __init__(self, path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such .tflite file")
+        self.path = path
+        self.interpreter = Interpreter(model_path=path)
+        self.runner = self.interpreter.get_signature_runner("serving_default")
+        details = self.runner.get_input_details()["frames"]
+        shape = [int(d) for d in details["shape"]]
+        self.num_frames, self.image_size = shape[1], shape[2]
+        self.dtype = details["dtype"]
+
+    def __call__(self, clips):
+        clips = np.asarray(clips)
+        outputs = [self._one(clip) for clip in clips]
+        return (np.array([o["bdi_ii"] for o in outputs], np.float32).reshape(-1),
+                np.array([o["severity"] for o in outputs], np.int32).reshape(-1))
+
+    def _one(self, clip):
+        expected = (self.num_frames, self.image_size, self.image_size, 3)
+        if clip.shape != expected:
+            raise ValueError(f"{self.path} takes clips of shape {expected}; got {clip.shape}")
+        outputs = self.runner(frames=clip[None].astype(self.dtype))
+        return {name: np.asarray(value).reshape(-1)[0] for name, value in outputs.items()}
