@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -46,6 +45,23 @@ def serving_function(model):
     return serve
 
 
+def serving_module(model):
+    """A `tf.Module` holding the serving function and exactly the variables it reads.
+
+    Keras' `ExportArchive` stores every weight twice on the TensorFlow backend
+    (once per `keras.Variable` wrapper, once per captured `tf.Variable`;
+    keras-team/keras#23553), doubling the SavedModel on disk and in TF-Serving's
+    memory. Tracking the traced function's own captured variables stores each
+    weight once.
+    """
+    serve = serving_function(model)
+    concrete = serve.get_concrete_function()
+    module = tf.Module()
+    module.serve = serve
+    module.serving_variables = list(concrete.variables)
+    return module
+
+
 def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
     """Write `out_dir/name/version/` (SavedModel), `out_dir/models.config` and a REST example.
 
@@ -63,13 +79,11 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
     target = os.path.join(model_dir, str(int(version)))
     if os.path.exists(target) and not force:
         raise ValueError(f"{target} exists; pick another --version or pass --force to replace it")
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serving_default", serving_function(model))
+    module = serving_module(model)
     # TF-Serving loads only numeric version folders, so it never sees the
     # temporary one; the old version (with --force) goes just before the rename.
     with atomic_path(target) as temporary:
-        archive.write_out(temporary, verbose=False)
+        tf.saved_model.save(module, temporary, signatures={"serving_default": module.serve})
         if os.path.exists(target):
             shutil.rmtree(target)
     write_models_config(out_dir, name)

@@ -50,6 +50,16 @@ def test_fresh_process_matches_keras(exported, small_model, tmp_path):
     assert out["bdi_ii"].dtype == np.float32 and out["severity"].dtype == np.int32
 
 
+def test_every_weight_is_stored_once(exported, small_model):
+    # keras-team/keras#23553: ExportArchive writes each weight twice.
+    model, _ = small_model
+    _, target = exported
+    reader = tf.train.load_checkpoint(os.path.join(target, "variables", "variables"))
+    stored = {k: s for k, s in reader.get_variable_to_shape_map().items() if "VARIABLE_VALUE" in k}
+    weights = sum(int(np.prod(s)) for k, s in stored.items())
+    assert weights == model.count_params()
+
+
 def test_saved_model_cli_lists_the_signature(exported):
     _, target = exported
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
