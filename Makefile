@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/depnet summary
+	$(BIN)/depnet demo --out demo_out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

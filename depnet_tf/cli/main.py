@@ -7,9 +7,9 @@ import sys
 # TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) is noise on a CLI.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from depnet_tf.cli import data, deploy, summary, train, weights  # noqa: E402
+from depnet_tf.cli import data, demo, deploy, summary, train, weights  # noqa: E402
 
-COMMANDS = (summary, weights, data, train, deploy)
+COMMANDS = (demo, summary, weights, data, train, deploy)
 
 
 def build_parser():

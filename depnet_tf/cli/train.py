@@ -49,22 +49,13 @@ def run_evaluate(args):
     import keras
 
     from depnet_tf.atomic import atomic_path
-    from depnet_tf.data import Manifest, cache_spec, clip_dataset, feature_dataset
-    from depnet_tf.training.evaluation import evaluate_clips, format_summary
+    from depnet_tf.data import Manifest
+    from depnet_tf.training.evaluation import evaluate_model, format_summary
 
     model = keras.saving.load_model(args.model)
     manifest = Manifest.read(args.manifest)
-    steps = model.config.num_frames
-    if args.cache:
-        dataset = feature_dataset(args.cache, manifest, args.split, steps, clips_per_video=args.clips,
-                                  batch_size=args.batch_size, with_ids=True, spec=cache_spec(model))
-        predictor = model.head_model()
-    else:
-        dataset = clip_dataset(manifest, args.split, steps, clips_per_video=args.clips,
-                               image_size=model.config.image_size, batch_size=args.batch_size,
-                               with_ids=True)
-        predictor = model
-    table, summary = evaluate_clips(predictor, dataset)
+    table, summary = evaluate_model(model, manifest, args.split, clips=args.clips,
+                                    batch_size=args.batch_size, cache=args.cache)
     with atomic_path(args.output) as temporary:
         table.to_csv(temporary, index=False)
     print(format_summary(summary, table))

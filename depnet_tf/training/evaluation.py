@@ -47,6 +47,27 @@ def evaluate_clips(model, dataset):
     return table, summary
 
 
+def evaluate_model(model, manifest, split, clips=10, batch_size=8, cache=None):
+    """Per-video evaluation of a full `DepressionRegressor` on one manifest split.
+
+    With `cache`, the model's head runs on the cached features (checked against
+    the model's backbone); otherwise the whole model runs on the face frames.
+
+    Returns:
+        (per-video DataFrame, summary dict), as `evaluate_clips`.
+    """
+    from depnet_tf.data import cache_spec, clip_dataset, feature_dataset
+
+    steps = model.config.num_frames
+    if cache:
+        dataset = feature_dataset(cache, manifest, split, steps, clips_per_video=clips,
+                                  batch_size=batch_size, with_ids=True, spec=cache_spec(model))
+        return evaluate_clips(model.head_model(), dataset)
+    dataset = clip_dataset(manifest, split, steps, clips_per_video=clips,
+                           image_size=model.config.image_size, batch_size=batch_size, with_ids=True)
+    return evaluate_clips(model, dataset)
+
+
 def format_summary(summary, table):
     lines = [
         f"videos: {summary['videos']}, clips: {summary['clips']}",

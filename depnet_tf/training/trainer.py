@@ -171,8 +171,9 @@ def train(config, strategy="default", progress=True):
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
     ]
+    # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     history = trainee.fit(training, epochs=settings["max_epochs"], callbacks=callbacks,
-                          verbose=1 if progress else 0)
+                          shuffle=False, verbose=1 if progress else 0)
     if nan_stop.nan_iteration is not None:
         raise TrainingError(
             f"the loss became NaN at iteration {nan_stop.nan_iteration}; training stopped and no "

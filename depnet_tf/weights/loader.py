@@ -115,17 +115,25 @@ def resolve_vggface2(include_top=False):
     """The local path of keras-vggface's SENet50 weights: its cache, else a download.
 
     Looks in `~/.keras/models/vggface/` (or `$KERAS_HOME/models/vggface/`) for the
-    file matching `include_top`, then for the other one (a with-top file also
-    serves a no-top model). Otherwise downloads keras-vggface's release file.
+    file matching `include_top` (a with-top file also serves a model without
+    top; see `cached_vggface2`). Otherwise downloads keras-vggface's release file.
     """
+    found = cached_vggface2(include_top)
+    if found:
+        return found
+    return _download(KERAS_VGGFACE_FILES[bool(include_top)], os.path.join(keras_home(), CACHE_SUBDIR))
+
+
+def cached_vggface2(include_top=False):
+    """keras-vggface's cached SENet50 file that serves `include_top`, or None (never downloads)."""
     cache = os.path.join(keras_home(), CACHE_SUBDIR)
-    wanted = KERAS_VGGFACE_FILES[bool(include_top)]
-    other = KERAS_VGGFACE_FILES[not include_top]
-    for name in (wanted, other):
+    # A with-top file also serves a model without top; not the other way round.
+    names = (KERAS_VGGFACE_FILES[True],) if include_top else tuple(KERAS_VGGFACE_FILES.values())
+    for name in names:
         candidate = os.path.join(cache, name)
         if os.path.isfile(candidate):
             return candidate
-    return _download(wanted, cache)
+    return None
 
 
 def _download(name, cache):

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from depnet_tf import DepNetConfig, SENet50, build_depnet
-from depnet_tf.weights import WeightsError, convert_weights, load_vggface2, resolve_vggface2
+from depnet_tf.weights import (
+    WeightsError,
+    cached_vggface2,
+    convert_weights,
+    load_vggface2,
+    resolve_vggface2,
+)
 from depnet_tf.weights import loader
 from tests.weights.reference import (
     keras_vggface_layers,
@@ -163,6 +169,18 @@ def test_vggface2_uses_keras_vggface_cache_first(tmp_path, monkeypatch, notop_st
     np.testing.assert_array_equal(
         model.get_layer("conv1_7x7_s2_bn").gamma.numpy(), notop_state["bn1.weight"]
     )
+
+
+def test_cached_vggface2_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert cached_vggface2(include_top=False) is None
+    cache = tmp_path / "models" / "vggface"
+    cache.mkdir(parents=True)
+    (cache / "rcmalli_vggface_tf_notop_senet50.h5").write_bytes(b"")
+    assert cached_vggface2(include_top=False) == str(cache / "rcmalli_vggface_tf_notop_senet50.h5")
+    assert cached_vggface2(include_top=True) is None  # a file without top cannot serve a top
+    (cache / "rcmalli_vggface_tf_senet50.h5").write_bytes(b"")
+    assert cached_vggface2(include_top=True) == str(cache / "rcmalli_vggface_tf_senet50.h5")
 
 
 def test_vggface2_downloads_from_the_release_url(tmp_path, monkeypatch, notop_state):
