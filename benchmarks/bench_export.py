@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,16 +21,7 @@ import tensorflow as tf  # noqa: E402
 
 from depnet_tf import DepNetConfig, build_depnet  # noqa: E402
 from depnet_tf.export import LiteRTRunner, export_savedmodel, export_tflite, signature_metadata  # noqa: E402
-
-
-def best_seconds(function, repeats):
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of  # noqa: E402
 
 
 def folder_size(path):
@@ -55,7 +45,7 @@ def matmul_gflops(repeats, size=4096):
     a = tf.random.normal((size, size))
     b = tf.random.normal((size, size))
     run = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-    return 2 * size**3 / best_seconds(lambda: run().numpy(), repeats) / 1e9
+    return 2 * size**3 / best_of(repeats, lambda: run().numpy(), warmup=True) / 1e9
 
 
 def main():
@@ -69,13 +59,14 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         target = export_savedmodel(model, folder, "depnet", 1)
         serve = tf.saved_model.load(target).signatures["serving_default"]
-        seconds = best_seconds(lambda: serve(frames=tf.constant(clip))["bdi_ii"].numpy(), args.repeats)
+        seconds = best_of(args.repeats, lambda: serve(frames=tf.constant(clip))["bdi_ii"].numpy(),
+                          warmup=True)
         rows.append(("SavedModel", folder_size(target), seconds))
         for quantization in ("float32", "dynamic"):
             path = export_tflite(model, target, os.path.join(folder, f"m-{quantization}.tflite"),
                                  quantization, signature_metadata(model))
             runner = LiteRTRunner(path)
-            seconds = best_seconds(lambda: runner(clip), args.repeats)
+            seconds = best_of(args.repeats, lambda: runner(clip), warmup=True)
             rows.append((f"TFLite {quantization}", os.path.getsize(path), seconds))
     print(f"{'format':<18} {'size MB':>9} {'ms/clip':>9}")
     for name, size, seconds in rows:
@@ -84,7 +75,7 @@ def main():
     backbone = model.backbone
     frames = tf.random.normal((5, 224, 224, 3))
     run = tf.function(lambda x: backbone(x, training=False))
-    seconds = best_seconds(lambda: run(frames).numpy(), args.repeats)
+    seconds = best_of(args.repeats, lambda: run(frames).numpy(), warmup=True)
     achieved = conv_dense_flops(backbone) * 5 / seconds / 1e9
     peak = matmul_gflops(args.repeats)
     print(f"\nbackbone: {conv_dense_flops(backbone) / 1e9:.2f} GFLOP/frame, {5 / seconds:.1f} frames/s, "

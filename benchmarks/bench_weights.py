@@ -11,28 +11,19 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from depnet_tf import SENet50  # noqa: E402
 from depnet_tf.weights import load_vggface2  # noqa: E402
+from timing import best_of  # noqa: E402
 from tests.weights.reference import (  # noqa: E402
     keras_vggface_layers,
     random_state_dict,
     write_keras_vggface_h5,
     write_pytorch_pickle,
 )
-
-
-def best_of(repeats, function):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():

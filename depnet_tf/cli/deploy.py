@@ -12,12 +12,15 @@ def add_parser(subparsers):
     export.add_argument("--version", type=int, default=1)
     export.add_argument("--tflite", action="append", default=[], choices=("float32", "float16", "dynamic"),
                         help="also write a TFLite file (repeatable)")
+    export.add_argument("--onnx", action="store_true",
+                        help="also write an ONNX file (needs tf2onnx and onnxruntime)")
     export.add_argument("--force", action="store_true", help="replace an existing version")
     export.set_defaults(run=run_export)
 
     predict = subparsers.add_parser("predict", help="estimate the BDI-II score of a video or frame folder")
     predict.add_argument("input", help="a video file or a folder of face frames (OpenFace layout)")
-    predict.add_argument("--model", required=True, help=".keras file, SavedModel folder or .tflite file")
+    predict.add_argument("--model", required=True,
+                         help=".keras file, SavedModel folder, .tflite or .onnx file")
     predict.add_argument("--clips", type=int, default=10, help="evenly spread clips (default 10)")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(run=run_predict)
@@ -26,7 +29,7 @@ def add_parser(subparsers):
 def run_export(args):
     import keras
 
-    from depnet_tf.export import export_savedmodel, export_tflite, signature_metadata
+    from depnet_tf.export import export_onnx, export_savedmodel, export_tflite, signature_metadata
 
     if not os.path.isfile(args.model):
         raise ValueError(f"{args.model}: no such model file")
@@ -38,6 +41,10 @@ def run_export(args):
         path = os.path.join(args.out, f"{args.name}-v{args.version}-{quantization}.tflite")
         export_tflite(model, target, path, quantization, signature_metadata(model))
         print(f"TFLite ({quantization}): {path} ({os.path.getsize(path) / 1e6:.1f} MB) + .json")
+    if args.onnx:
+        path = os.path.join(args.out, f"{args.name}-v{args.version}.onnx")
+        export_onnx(model, path, signature_metadata(model))
+        print(f"ONNX: {path} ({os.path.getsize(path) / 1e6:.1f} MB) + .json")
     return 0
 
 

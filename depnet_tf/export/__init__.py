@@ -1,5 +1,6 @@
-"""Deployment: SavedModel for TF-Serving, TFLite for devices, and prediction from any of them."""
+"""Deployment: SavedModel for TF-Serving, TFLite for devices, ONNX, and prediction from any of them."""
 
+from depnet_tf.export.onnx import OnnxRunner, export_onnx
 from depnet_tf.export.predictor import load_predictor, predict_path
 from depnet_tf.export.savedmodel import export_savedmodel, signature_metadata
 from depnet_tf.export.tflite import QUANTIZATIONS, LiteRTRunner, export_tflite
@@ -7,6 +8,8 @@ from depnet_tf.export.tflite import QUANTIZATIONS, LiteRTRunner, export_tflite
 __all__ = [
     "QUANTIZATIONS",
     "LiteRTRunner",
+    "OnnxRunner",
+    "export_onnx",
     "export_savedmodel",
     "export_tflite",
     "load_predictor",

@@ -1,7 +1,8 @@
 """`load_predictor` and `predict_path`: a BDI-II estimate for one video or frame folder.
 
 A predictor is a `.keras` file, a SavedModel folder (ours, with the uint8
-`serving_default`) or a `.tflite` file; all run compiled graphs, not eager code.
+`serving_default`), a `.tflite` file (LiteRT) or an `.onnx` file (onnxruntime);
+all run compiled graphs, not eager code.
 """
 
 import os
@@ -53,6 +54,10 @@ def load_predictor(path):
         from depnet_tf.export.tflite import LiteRTRunner
 
         return LiteRTRunner(path)
+    if path.endswith(".onnx"):
+        from depnet_tf.export.onnx import OnnxRunner
+
+        return OnnxRunner(path)
     if os.path.isdir(path):
         if not os.path.isfile(os.path.join(path, "saved_model.pb")):
             raise ValueError(f"{path}: not a SavedModel folder (no saved_model.pb); for TF-Serving "
@@ -62,7 +67,8 @@ def load_predictor(path):
         if not os.path.isfile(path):
             raise ValueError(f"{path}: no such model file")
         return KerasRunner(path)
-    raise ValueError(f"{path}: --model must be a .keras file, a SavedModel folder or a .tflite file")
+    raise ValueError(f"{path}: --model must be a .keras file, a SavedModel folder, a .tflite or "
+                     "an .onnx file")
 
 
 def clip_frames(frames, num_frames, image_size, clips):

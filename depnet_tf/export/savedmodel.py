@@ -124,3 +124,10 @@ def signature_metadata(model):
                            for i, (n, u) in enumerate(zip(SEVERITY_NAMES, SEVERITY_UPPER))],
         "preprocessing": "inside the graph (RGB->BGR, minus the VGGFace2 means)",
     }
+
+
+def write_sidecar(path, metadata, **details):
+    """`path` + `.json`: the signature metadata of an exported file, plus `details`."""
+    with atomic_path(f"{path}.json") as temporary:
+        with open(temporary, "w") as file:
+            json.dump({**metadata, **details}, file, indent=2)

@@ -1,12 +1,12 @@
 """TFLite export (float32, float16, dynamic-range) of a serving SavedModel, with a sidecar JSON."""
 
-import json
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from depnet_tf.atomic import atomic_path
+from depnet_tf.export.savedmodel import write_sidecar
 
 QUANTIZATIONS = ("float32", "float16", "dynamic")
 FLATBUFFER_LIMIT = 2**31  # TFLite flatbuffers cannot exceed 2 GB
@@ -42,9 +42,7 @@ def export_tflite(model, saved_model_dir, path, quantization, metadata):
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as file:
             file.write(flatbuffer)
-    with atomic_path(f"{path}.json") as temporary:
-        with open(temporary, "w") as file:
-            json.dump({**metadata, "quantization": quantization}, file, indent=2)
+    write_sidecar(path, metadata, format="tflite", quantization=quantization)
     return path
 
 

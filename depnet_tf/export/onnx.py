@@ -1,0 +1,101 @@
+"""ONNX export of the serving function through `tf2onnx`, checked with `onnxruntime`.
+
+The ONNX graph has the SavedModel's signature: `frames` uint8 [None, T, S, S, 3]
+in, `bdi_ii` float32 [None] and `severity` int32 [None] out, preprocessing inside.
+"""
+
+import os
+
+import numpy as np
+
+from depnet_tf.atomic import atomic_path
+from depnet_tf.export.savedmodel import serving_function, write_sidecar
+
+PROTOBUF_LIMIT = 2**31  # a single ONNX protobuf cannot exceed 2 GB
+# tf2onnx 1.17 holds many copies of the frozen weights while it converts: its peak
+# memory was 9.8 GB for a 34.5M-weight DepNet (64 px) and 16.5 GB for 59.7M (112 px),
+# about 280 bytes per weight; the default 128.9M-weight model needs ~34 GB.
+CONVERSION_BYTES_PER_WEIGHT = 280
+DEFAULT_OPSET = 17
+INSTALL_HINT = "ONNX export needs tf2onnx and onnxruntime: pip install tf2onnx onnxruntime"
+
+
+def _require(module):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ValueError(INSTALL_HINT) from None
+
+
+def check_protobuf_size(parameters):
+    """Refuse an export whose float32 weights alone would pass the 2 GB protobuf limit."""
+    estimate = parameters * 4
+    if estimate >= PROTOBUF_LIMIT:
+        raise ValueError(
+            f"an ONNX file would hold about {estimate / 2**30:.1f} GB of float32 weights, over "
+            "the 2 GB protobuf limit; use a smaller model (model.fc_units sets the largest layer)")
+
+
+def available_memory():
+    """Physical memory free for a new allocation, in bytes (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_conversion_memory(parameters, available=None):
+    """Refuse, before hours of swapping or an OOM kill, a conversion this machine cannot hold."""
+    available = available_memory() if available is None else available
+    needed = parameters * CONVERSION_BYTES_PER_WEIGHT
+    if available is not None and needed > available:
+        raise ValueError(
+            f"tf2onnx needs about {needed / 2**30:.0f} GB of memory to convert this model "
+            f"({parameters:,} weights, ~{CONVERSION_BYTES_PER_WEIGHT} bytes each while converting); "
+            f"{available / 2**30:.0f} GB is available. Export ONNX on a larger machine, or use the "
+            "SavedModel or TFLite export (model.fc_units sets the largest layer)")
+
+
+def export_onnx(model, path, metadata, opset=DEFAULT_OPSET):
+    """Write `path` (.onnx) and `path` + `.json` (input spec, outputs, bands)."""
+    tf2onnx = _require("tf2onnx")
+    check_protobuf_size(model.count_params())
+    check_conversion_memory(model.count_params())
+    serve = serving_function(model)
+    with atomic_path(path) as temporary:
+        tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=opset,
+                                      output_path=temporary)
+    write_sidecar(path, metadata, format="onnx", opset=opset)
+    return path
+
+
+class OnnxRunner:
+    """Run a `.onnx` DepNet with `onnxruntime` on the CPU."""
+
+    def __init__(self, path):
+        onnxruntime = _require("onnxruntime")
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such .onnx file")
+        self.path = path
+        self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        if "frames" not in inputs:
+            raise ValueError(f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})")
+        shape = inputs["frames"].shape
+        self.num_frames, self.image_size = int(shape[1]), int(shape[2])
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, clips):
+        clips = np.asarray(clips)
+        expected = (self.num_frames, self.image_size, self.image_size, 3)
+        if clips.ndim != 5 or clips.shape[1:] != expected:
+            raise ValueError(f"{self.path} takes clips of shape (K, {', '.join(map(str, expected))}); "
+                             f"got {clips.shape}")
+        values = dict(zip(self.outputs, self.session.run(None, {"frames": clips.astype(np.uint8)})))
+        return values["bdi_ii"].astype(np.float32), values["severity"].astype(np.int32)
