@@ -64,6 +64,32 @@ def test_every_branch_matches_numpy(fam_and_input):
         )
 
 
+@pytest.mark.parametrize("kernel_sizes", [(2, 4, 1), (5,), (1, 7)])
+def test_even_single_and_wide_kernels_match_numpy(kernel_sizes):
+    fam = FeatureAggregation(kernel_sizes, branch_filters=2, hlf_channels=3)
+    x = np.random.default_rng(2).normal(size=(2, 5, 4)).astype("float32")
+    fam(x)
+    for weight in fam.weights:
+        weight.assign(np.random.default_rng(3).normal(size=weight.shape))
+    np.testing.assert_allclose(np.asarray(fam.branches(x)), reference_branches(fam, x.astype("float64")),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_gradients_equal_those_of_keras_conv2d(fam_and_input):
+    import tensorflow as tf
+
+    fam, x = fam_and_input
+    x = tf.constant(x)
+    kernels = [conv.kernel for conv in fam.temporal_convs]
+    with tf.GradientTape(persistent=True) as tape:
+        ours = tf.reduce_sum(fam.branches(x)[..., :9] ** 2)
+        plain = tf.reduce_sum(tf.concat(
+            [tf.reduce_max(conv(x[..., None]), axis=1, keepdims=True) for conv in fam.temporal_convs],
+            axis=-1) ** 2)
+    for ours_grad, plain_grad in zip(tape.gradient(ours, kernels), tape.gradient(plain, kernels)):
+        np.testing.assert_allclose(np.asarray(ours_grad), np.asarray(plain_grad), rtol=1e-4, atol=1e-4)
+
+
 def test_9x1_kernel_runs_on_5_steps_with_same_padding(fam_and_input):
     fam, x = fam_and_input
     conv9 = fam.temporal_convs[2]
