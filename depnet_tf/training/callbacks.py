@@ -62,6 +62,36 @@ class StopOnNaN(keras.callbacks.Callback):
         self.iteration += 1
 
 
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` whose backup cannot be left half-written.
+
+    Keras writes `latest.weights.h5` in place and the epoch to a separate JSON
+    file, so a run killed while saving leaves a truncated HDF5 file that the
+    next start cannot open. Here the weights and the epoch go into one file,
+    written under a temporary name and renamed into place.
+    """
+
+    EPOCH_ATTR = "depnet_backup_epoch"
+
+    def _save_model(self):
+        import h5py
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        with atomic_path(self._weights_path) as temporary:
+            self.model.save_weights(temporary)
+            with h5py.File(temporary, "a") as file:
+                file.attrs[self.EPOCH_ATTR] = self._current_epoch
+
+    def _load_model(self):
+        import h5py
+
+        super()._load_model()
+        if os.path.isfile(self._weights_path):
+            with h5py.File(self._weights_path, "r") as file:
+                if self.EPOCH_ATTR in file.attrs:
+                    self.model._initial_epoch = int(file.attrs[self.EPOCH_ATTR])
+
+
 class ResumableState(keras.callbacks.Callback):
     """Backs up what `keras.callbacks.BackupAndRestore` does not, so resumes are exact.
 

@@ -25,6 +25,7 @@ from depnet_tf.data import Manifest, cache_spec, clip_dataset, feature_dataset
 from depnet_tf.data.sampling import EpochClock
 from depnet_tf.models import DepNetConfig, build_model
 from depnet_tf.training.callbacks import (
+    AtomicBackupAndRestore,
     PerVideoValidation,
     ResumableState,
     StopOnNaN,
@@ -155,7 +156,7 @@ def train(config, strategy="default", progress=True):
     early_stop = IterationEarlyStopping(settings["early_stop_iterations"])
     callbacks = [
         SyncEpochClock(clock),
-        keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup")),
+        AtomicBackupAndRestore(os.path.join(out_dir, "backup")),
         nan_stop,
         early_stop,
         ResumableState(os.path.join(out_dir, "backup_state"), early_stop),
