@@ -109,7 +109,7 @@ def _manifest(rows, faces_dir, path):
     })
     manifest = Manifest(table, source=path)
     manifest.write(path)
-    return Manifest.read(path)
+    return manifest
 
 
 def training_config(settings, model_config, manifest_path, cache_dir, run_dir):
@@ -182,7 +182,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
     began = time.perf_counter()
     # The demo's faces fill a third of a 320x240 frame: detecting at 192 px
     # finds every one of them, 1.7x faster than at the default 320.
-    results, failures = extract_all([r["path"] for r in rows], folders["faces"],
+    _, failures = extract_all([r["path"] for r in rows], folders["faces"],
                                     FaceDetector(detect_size=192), progress=progress,
                                     image_size=settings.image_size)
     if failures:
@@ -197,7 +197,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
     model_config = DepNetConfig(num_frames=settings.num_frames, image_size=settings.image_size,
                                 fc_units=settings.fc_units, backbone_weights=weights)
     model = build_model("depnet", model_config)
-    done, failed = build_cache(model, manifest, folders["cache"], progress=progress)
+    _, failed = build_cache(model, manifest, folders["cache"], progress=progress)
     if failed:
         raise RuntimeError("feature cache failed: " + "; ".join(message for _, message in failed))
     stage("cache", began)

@@ -70,7 +70,7 @@ def write_demo_video(path, label, num_frames, seed, photo=None):
     """One labelled video; returns its path."""
     rng = np.random.default_rng(seed)
     cv2.setRNGSeed(int(seed))
-    state = { "phase": rng.uniform(0, 2 * np.pi), "scale": rng.uniform(0.9, 1.1),
+    state = {"phase": rng.uniform(0, 2 * np.pi), "scale": rng.uniform(0.9, 1.1),
              "dx": rng.uniform(-40, 20), "dy": rng.uniform(-10, 10),
              "background": tuple(float(v) for v in rng.uniform(40, 160, 3))}
     photo = astronaut() if photo is None else photo
@@ -86,8 +86,8 @@ def write_demo_video(path, label, num_frames, seed, photo=None):
 def make_demo_videos(folder, num_videos=32, num_frames=24, test_fraction=0.25, seed=0):
     """Write the demo's videos; returns rows (video_id, path, label, split, subject).
 
-    Labels spread evenly over 0-63 (shuffled); every 1/test_fraction-th video of
-    the sorted labels is held out, so both splits cover the whole range.
+    Labels spread evenly over 0-63 in video order; every 1/test_fraction-th video
+    (from a seeded offset) is held out, so both splits cover the whole range.
     """
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
