@@ -53,7 +53,36 @@ class CaffeSGD(keras.optimizers.SGD):
     def update_step(self, gradient, variable, learning_rate):
         if self.coupled_weight_decay:
             gradient = gradient + ops.cast(self.coupled_weight_decay, variable.dtype) * variable
-        super().update_step(gradient, variable, learning_rate)
+        if self.momentum and keras.backend.backend() == "tensorflow":
+            self._fused_momentum_step(gradient, variable, learning_rate)
+        else:
+            super().update_step(gradient, variable, learning_rate)
+
+    def _fused_momentum_step(self, gradient, variable, learning_rate):
+        """Keras' momentum rule (m = mu * m - lr * g; w += m) in one TensorFlow kernel.
+
+        Same arithmetic, in the same order, as `keras.optimizers.SGD`, which
+        spends one pass over memory per operation. For the 102.8M-weight fc1
+        that was about 0.4 s of every 1.3 s head step on 2 CPU cores; the fused
+        kernel reads each weight and momentum once.
+        """
+        import tensorflow as tf
+
+        momentum = self.momentums[self._get_variable_index(variable)]
+        variable, momentum = (
+            v.value if isinstance(v, keras.Variable) else v  # the tf.Variable (per replica)
+            for v in (variable, momentum)
+        )
+        dtype = variable.dtype
+        tf.raw_ops.ResourceApplyKerasMomentum(
+            var=variable.handle,
+            accum=momentum.handle,
+            lr=tf.cast(learning_rate, dtype),
+            grad=tf.cast(gradient, dtype),
+            momentum=tf.cast(self.momentum, dtype),
+            use_locking=False,
+            use_nesterov=False,
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from depnet_tf.training import CaffeInverseDecay, CaffeSGD, EuclideanLoss
 
@@ -58,3 +59,40 @@ def test_serializable_with_schedule():
 def test_refuses_decoupled_decay():
     with pytest.raises(ValueError, match="coupled_weight_decay"):
         CaffeSGD(0.1, weight_decay=0.01)
+
+
+class UnfusedCaffeSGD(CaffeSGD):
+    """The same rule through keras.optimizers.SGD's own (unfused) update."""
+
+    def _fused_momentum_step(self, gradient, variable, learning_rate):
+        keras.optimizers.SGD.update_step(self, gradient, variable, learning_rate)
+
+
+def _train_two_dense_layers(optimizer_class, momentum, strategy=None):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 6)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+        model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+        model.compile(optimizer=optimizer_class(0.05, momentum=momentum, coupled_weight_decay=0.01),
+                      loss=EuclideanLoss())
+    for _ in range(4):
+        model.train_on_batch(x, y)
+    return model.get_weights(), [v.numpy() for v in model.optimizer.variables]
+
+
+@pytest.mark.parametrize("momentum", [0.9, 0.0])
+def test_fused_update_is_bitwise_the_keras_sgd_rule(momentum):
+    fused_weights, fused_slots = _train_two_dense_layers(CaffeSGD, momentum)
+    plain_weights, plain_slots = _train_two_dense_layers(UnfusedCaffeSGD, momentum)
+    for fused, plain in zip(fused_weights + fused_slots, plain_weights + plain_slots):
+        np.testing.assert_array_equal(fused, plain)
+
+
+def test_fused_update_under_mirrored_strategy():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    mirrored, _ = _train_two_dense_layers(CaffeSGD, 0.9, strategy)
+    single, _ = _train_two_dense_layers(CaffeSGD, 0.9)
+    for a, b in zip(mirrored, single):
+        np.testing.assert_allclose(a, b, atol=1e-6)
