@@ -6,9 +6,21 @@ regression head.
 
 The public names below are imported on first use, so `import depnet_tf` (and
 the `depnet` command's start-up) does not pay for TensorFlow until needed.
+
+Importing depnet_tf asks TensorFlow for its BFC allocator on the CPU
+(`TF_CPU_ALLOCATOR_USE_BFC=true`, unless the variable is already set). The
+default CPU allocator hands every large buffer back to the operating system,
+so each training step of the head pays page faults on its fresh 411 MB fc1
+gradient; the BFC allocator keeps and reuses them. On 2 cores this makes a
+head step on cached features 1.3-1.7 s -> 0.7-0.85 s. TensorFlow reads the variable
+when it first allocates, so it only takes effect if depnet_tf is imported
+before any tensor exists; set it to `false` to keep TensorFlow's default.
 """
 
 import importlib
+import os
+
+os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 __version__ = "0.1.0"
 
