@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from depnet_tf.atomic import atomic_path
-from depnet_tf.data import openface, sampling
+from depnet_tf.data import openface, pipeline, sampling
 from depnet_tf.data.clips import load_frame
 from depnet_tf.data.errors import DataError
 
@@ -125,9 +125,9 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
             failures.append((video_id, f"{video_id}: no usable face frames"))
             continue
         images = tf.data.Dataset.from_tensor_slices([p for _, p in frames])
-        images = images.map(lambda p: load_frame(p, size), num_parallel_calls=tf.data.AUTOTUNE)
+        images = images.map(lambda p: load_frame(p, size), num_parallel_calls=pipeline.parallel_calls())
         features = np.concatenate(
-            [encode(batch).numpy().astype(np.float16) for batch in images.batch(batch_size).prefetch(2)]
+            [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
         )
         with atomic_path(target) as temporary:
             with open(temporary, "wb") as file:
@@ -176,4 +176,4 @@ def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, t
         signature += (tf.TensorSpec((), tf.string),)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(names) * clips_per_video))
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return pipeline.finish(dataset, batch_size)

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import IMAGE_SIZE, NUM_FRAMES
-from depnet_tf.data import openface, sampling
+from depnet_tf.data import openface, pipeline, sampling
 
 
 def load_frame(path, image_size):
@@ -66,5 +66,5 @@ def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, trai
                            fn_output_signature=tf.TensorSpec((image_size, image_size, 3), tf.float32))
         return (frames, label, video_id) if with_ids else (frames, label)
 
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.map(load, num_parallel_calls=pipeline.parallel_calls(), deterministic=True)
+    return pipeline.finish(dataset, batch_size)

@@ -1,0 +1,35 @@
+"""tf.data settings shared by the clip, feature and cache pipelines."""
+
+import os
+
+import tensorflow as tf
+
+PREFETCH_BATCHES = 2
+
+
+def parallel_calls():
+    """Parallel map calls: one per CPU core this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def without_autotuning(dataset):
+    """`dataset` with tf.data's autotuning switched off.
+
+    Our pipelines feed models whose step keeps every core busy for seconds.
+    With autotuning on (TensorFlow 2.21, 2 cores), deleting an exhausted
+    iterator then stalled for 8-10 s about every second time: once per epoch
+    under `model.fit`, once per video while building the cache. With fixed
+    parallelism (`parallel_calls()`) and fixed prefetch buffers
+    (`PREFETCH_BATCHES`) the deletion takes milliseconds and the step is as
+    fast. Measured in `benchmarks/bench_data.py`'s epoch timings.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
+def finish(dataset, batch_size):
+    """Batch, prefetch and fix the tuning: the tail every pipeline shares."""
+    return without_autotuning(dataset.batch(batch_size).prefetch(PREFETCH_BATCHES))
