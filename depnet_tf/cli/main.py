@@ -31,6 +31,23 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         print(f"depnet {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        problem = _unreadable_frame(error)
+        if problem is None:
+            raise
+        print(f"depnet {args.command}: error: {problem}", file=sys.stderr)
+        return 2
+
+
+def _unreadable_frame(error):
+    """The one-line error for a face image that tf.data could not decode, else None."""
+    if "tensorflow" not in sys.modules:
+        return None
+    import tensorflow as tf
+
+    from depnet_tf.data.clips import frame_error
+
+    return frame_error(error) if isinstance(error, tf.errors.OpError) else None
 
 
 if __name__ == "__main__":

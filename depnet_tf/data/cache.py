@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from depnet_tf.atomic import atomic_path
 from depnet_tf.data import openface, pipeline, sampling
-from depnet_tf.data.clips import load_frame
+from depnet_tf.data.clips import first_unreadable, frame_error, load_frame
 from depnet_tf.data.errors import DataError
 
 CACHE_VERSION = 1
@@ -124,11 +124,17 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
         if not frames:
             failures.append((video_id, f"{video_id}: no usable face frames"))
             continue
-        images = tf.data.Dataset.from_tensor_slices([p for _, p in frames])
+        paths = [p for _, p in frames]
+        images = tf.data.Dataset.from_tensor_slices(paths)
         images = images.map(lambda p: load_frame(p, size), num_parallel_calls=pipeline.parallel_calls())
-        features = np.concatenate(
-            [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
-        )
+        try:
+            features = np.concatenate(
+                [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
+            )
+        except tf.errors.InvalidArgumentError as error:
+            problem = frame_error(error) or first_unreadable(paths) or error.message.splitlines()[0]
+            failures.append((video_id, f"{video_id}: {problem}"))
+            continue
         with atomic_path(target) as temporary:
             with open(temporary, "wb") as file:
                 np.savez(file, features=features, frames=np.array([n for n, _ in frames]))

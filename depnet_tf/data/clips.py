@@ -1,18 +1,53 @@
 """`clip_dataset`: a `tf.data` pipeline of T-frame face clips from a manifest (paper, 5.2.1)."""
 
 
+import re
+
 import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import IMAGE_SIZE, NUM_FRAMES
 from depnet_tf.data import openface, pipeline, sampling
+from depnet_tf.data.errors import DataError
+
+
+UNREADABLE = "cannot decode this face image (not a PNG, JPEG, BMP or GIF file)"
+_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"BM", b"GIF8")
 
 
 def load_frame(path, image_size):
-    """Decode one face image in-graph: bmp/png/jpg, grayscale or RGBA -> RGB, resized."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    """Decode one face image in-graph: bmp/png/jpg, grayscale or RGBA -> RGB, resized.
+
+    A file that is not an image at all (zero bytes, garbage) fails with an
+    error naming it (`frame_error` turns that into a `DataError`), not with
+    TensorFlow's "Unknown image file format", which names no file.
+    """
+    data = tf.io.read_file(path)
+    known = tf.reduce_any([tf.equal(tf.strings.substr(data, 0, len(m)), m) for m in _MAGIC])
+    with tf.control_dependencies([tf.debugging.Assert(known, [UNREADABLE, path])]):
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
     image = tf.cast(image, tf.float32)
     return tf.image.resize(image, (image_size, image_size), antialias=True)
+
+
+def frame_error(error):
+    """The one-line `DataError` for a `tf.errors.OpError` raised by `load_frame`, else None."""
+    message = str(error)
+    at = message.find(UNREADABLE)
+    if at < 0:
+        return None
+    path = re.search(r"\[([^\[\]]+)\]", message[at + len(UNREADABLE):])
+    return DataError(f"{path.group(1) if path else 'a face image'}: {UNREADABLE}")
+
+
+def first_unreadable(paths):
+    """The `DataError` of the first file in `paths` that TensorFlow cannot decode, or None."""
+    for path in paths:
+        try:
+            tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+            return DataError(f"{path}: {UNREADABLE}")
+    return None
 
 
 def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,

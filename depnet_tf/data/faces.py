@@ -141,4 +141,6 @@ def extract_all(inputs, out_dir, detector=None, progress=True, **options):
             results.append(extract_faces(video, out_dir, detector, **options))
         except DataError as error:
             failures.append((video, str(error)))
+        except OSError as error:  # its output cannot be written, e.g. a file in the way
+            failures.append((video, f"{video}: cannot write its faces: {error}"))
     return results, failures

@@ -20,6 +20,7 @@ import pandas as pd
 
 from depnet_tf import constants as C
 from depnet_tf.atomic import atomic_path
+from depnet_tf.data.errors import DataError
 from depnet_tf.demo.videos import make_demo_videos
 
 STAGE_FOLDERS = ("videos", "faces", "cache", "run", "export")
@@ -186,7 +187,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
                                     FaceDetector(detect_size=192), progress=progress,
                                     image_size=settings.image_size)
     if failures:
-        raise RuntimeError("face extraction failed on demo videos: "
+        raise DataError("face extraction failed on demo videos: "
                            + "; ".join(message for _, message in failures))
     stage("faces", began)
 
@@ -199,7 +200,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
     model = build_model("depnet", model_config)
     _, failed = build_cache(model, manifest, folders["cache"], progress=progress)
     if failed:
-        raise RuntimeError("feature cache failed: " + "; ".join(message for _, message in failed))
+        raise DataError("feature cache failed: " + "; ".join(message for _, message in failed))
     stage("cache", began)
 
     began = time.perf_counter()

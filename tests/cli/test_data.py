@@ -33,3 +33,19 @@ def test_cache_command_with_bad_manifest_is_one_line(tmp_path, capsys):
     assert main(["cache", str(path), "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "row 2: label 'high' is not a number" in err
+
+
+def test_evaluate_names_an_unreadable_frame_in_one_line(tmp_path, capsys):
+    from depnet_tf import DepNetConfig, build_depnet
+    from tests.data.test_datasets import _manifest_with_a_broken_frame
+
+    _, broken = _manifest_with_a_broken_frame(tmp_path, b"not an image")
+    model = build_depnet(DepNetConfig(num_frames=3, image_size=32, branch_filters=2, hlf_channels=4,
+                                      fc_units=8))
+    model.save(tmp_path / "model.keras")
+    code = main(["evaluate", str(tmp_path / "model.keras"), str(tmp_path / "m.csv"), "--split", "train",
+                 "--clips", "2", "-o", str(tmp_path / "out.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err
+    assert err == f"depnet evaluate: error: {broken}: cannot decode this face image (not a PNG, JPEG, BMP or GIF file)"
+    assert not (tmp_path / "out.csv").exists()

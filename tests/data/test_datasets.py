@@ -129,3 +129,41 @@ def test_head_fits_on_cached_features_and_trains_the_full_model(manifest, model,
     head.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse")
     head.fit(dataset, epochs=2, verbose=0)
     assert not np.array_equal(before, model.get_layer("fc1").kernel.numpy())
+
+
+def _manifest_with_a_broken_frame(tmp_path, broken_bytes):
+    records = []
+    for name in ("good", "bad"):
+        folder = tmp_path / f"{name}_aligned"
+        folder.mkdir()
+        for i in range(1, 5):
+            cv2.imwrite(str(folder / f"frame_det_00_{i:06d}.png"), np.full((40, 40, 3), 90, np.uint8))
+        records.append({"video_id": name, "frames": str(folder), "label": 7, "split": "train",
+                        "subject": name})
+    broken = tmp_path / "bad_aligned" / "frame_det_00_000002.png"
+    broken.write_bytes(broken_bytes)
+    pd.DataFrame(records).to_csv(tmp_path / "m.csv", index=False)
+    return Manifest.read(tmp_path / "m.csv"), broken
+
+
+@pytest.mark.parametrize("broken_bytes", [b"", os.urandom(300)], ids=["zero-byte", "garbage"])
+def test_an_unreadable_frame_is_named(tmp_path, broken_bytes):
+    import tensorflow as tf
+
+    from depnet_tf.data.clips import frame_error
+
+    manifest, broken = _manifest_with_a_broken_frame(tmp_path, broken_bytes)
+    clips = clip_dataset(manifest, "train", num_frames=3, clips_per_video=4, image_size=32, batch_size=8)
+    with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+        list(clips)
+    error = frame_error(raised.value)
+    assert isinstance(error, DataError) and str(error) == f"{broken}: cannot decode this face image " \
+        "(not a PNG, JPEG, BMP or GIF file)"
+
+
+def test_cache_skips_a_video_with_an_unreadable_frame(tmp_path, model):
+    manifest, broken = _manifest_with_a_broken_frame(tmp_path, os.urandom(300))
+    done, failures = build_cache(model, manifest, tmp_path / "cache", progress=False)
+    assert done == ["good"] and (tmp_path / "cache" / "good.npz").is_file()
+    assert failures == [("bad", f"bad: {broken}: cannot decode this face image (not a PNG, JPEG, BMP or GIF file)")]
+    assert not (tmp_path / "cache" / "bad.npz").exists()

@@ -141,3 +141,17 @@ def test_astronaut_video_writer_makes_real_files(tmp_path):
     path = write_face_video(tmp_path / "v.avi", num_frames=3)
     capture = cv2.VideoCapture(str(path))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+
+
+def test_a_video_whose_output_cannot_be_written_is_skipped(tmp_path, detector):
+    first = write_face_video(tmp_path / "first.avi", num_frames=4)
+    second = write_face_video(tmp_path / "second.avi", num_frames=4, seed=1)
+    out = tmp_path / "faces"
+    out.mkdir()
+    (out / "first_aligned").write_text("a file where the frame folder should go")
+    results, failures = extract_all([first, second], out, detector, progress=False, image_size=32)
+    assert [r.video for r in results] == [str(second)]
+    assert len(failures) == 1 and failures[0][0] == str(first)
+    assert failures[0][1].startswith(f"{first}: cannot write its faces: ") and "\n" not in failures[0][1]
+    assert (out / "first_aligned").read_text() == "a file where the frame folder should go"
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".tmp")]
