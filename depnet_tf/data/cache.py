@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from depnet_tf.atomic import atomic_path
 from depnet_tf.data import openface, pipeline, sampling
-from depnet_tf.data.clips import first_unreadable, frame_error, load_frame
+from depnet_tf.data.clips import first_unreadable, frame_error, load_frame, op_error_reason
 from depnet_tf.data.errors import DataError
 
 CACHE_VERSION = 1
@@ -132,7 +132,7 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
                 [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
             )
         except tf.errors.InvalidArgumentError as error:
-            problem = frame_error(error) or first_unreadable(paths) or error.message.splitlines()[0]
+            problem = frame_error(error) or first_unreadable(paths, size) or op_error_reason(error)
             failures.append((video_id, f"{video_id}: {problem}"))
             continue
         with atomic_path(target) as temporary:

@@ -40,14 +40,26 @@ def frame_error(error):
     return DataError(f"{path.group(1) if path else 'a face image'}: {UNREADABLE}")
 
 
-def first_unreadable(paths):
-    """The `DataError` of the first file in `paths` that TensorFlow cannot decode, or None."""
+def first_unreadable(paths, image_size):
+    """The `DataError` of the first file in `paths` that `load_frame` cannot read, or None.
+
+    Finds the file behind a decoding error that names none, e.g. a truncated
+    image whose first bytes are still valid.
+    """
     for path in paths:
         try:
-            tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
-            return DataError(f"{path}: {UNREADABLE}")
+            load_frame(path, image_size)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
+            if UNREADABLE in error.message:
+                return DataError(f"{path}: {UNREADABLE}")
+            return DataError(f"{path}: cannot decode this face image ({op_error_reason(error)})")
     return None
+
+
+def op_error_reason(error):
+    """A `tf.errors.OpError`'s message on one line, without its graph-node decorations."""
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", error.message.splitlines()[0])
+    return text.split(" [Op:")[0].strip()
 
 
 def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,

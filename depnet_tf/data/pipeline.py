@@ -19,11 +19,11 @@ def without_autotuning(dataset):
 
     Our pipelines feed models whose step keeps every core busy for seconds.
     With autotuning on (TensorFlow 2.21, 2 cores), deleting an exhausted
-    iterator then stalled for 8-10 s about every second time: once per epoch
+    iterator then stalled for 7-10 s about every second time: once per epoch
     under `model.fit`, once per video while building the cache. With fixed
     parallelism (`parallel_calls()`) and fixed prefetch buffers
-    (`PREFETCH_BATCHES`) the deletion takes milliseconds and the step is as
-    fast. Measured in `benchmarks/bench_data.py`'s epoch timings.
+    (`PREFETCH_BATCHES`) the deletion takes milliseconds. Measured by
+    `benchmarks/bench_iterator_teardown.py`.
     """
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -167,3 +167,11 @@ def test_cache_skips_a_video_with_an_unreadable_frame(tmp_path, model):
     assert done == ["good"] and (tmp_path / "cache" / "good.npz").is_file()
     assert failures == [("bad", f"bad: {broken}: cannot decode this face image (not a PNG, JPEG, BMP or GIF file)")]
     assert not (tmp_path / "cache" / "bad.npz").exists()
+
+
+def test_cache_names_a_truncated_frame(tmp_path, model):
+    good = cv2.imencode(".png", np.random.default_rng(0).integers(0, 256, (40, 40, 3), np.uint8))[1]
+    manifest, broken = _manifest_with_a_broken_frame(tmp_path, good.tobytes()[:60])
+    done, failures = build_cache(model, manifest, tmp_path / "cache", progress=False)
+    assert done == ["good"]
+    assert failures == [("bad", f"bad: {broken}: cannot decode this face image (Invalid PNG data, size 60)")]
