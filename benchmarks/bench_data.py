@@ -21,10 +21,10 @@ import pandas as pd  # noqa: E402
 
 from depnet_tf import DepNetConfig, build_depnet  # noqa: E402
 from depnet_tf.data import Manifest, build_cache, clip_dataset, feature_dataset  # noqa: E402
-from depnet_tf.data.detector import FaceDetector  # noqa: E402
-from depnet_tf.data.faces import extract_faces  # noqa: E402
+from depnet_tf.faces.detector import FaceDetector  # noqa: E402
+from depnet_tf.faces.extract import extract_faces  # noqa: E402
 from depnet_tf.training import CaffeInverseDecay, CaffeSGD, EuclideanLoss  # noqa: E402
-from tests.data.videos import write_face_video  # noqa: E402
+from tests.faces.videos import write_face_video  # noqa: E402
 
 
 def timed(function):

@@ -30,7 +30,8 @@ _EXPORTS = {
     "DepressionRegressor": "depnet_tf.models",
     "build_depnet": "depnet_tf.models",
     "build_model": "depnet_tf.models",
-    "SENet50": "depnet_tf.backbones",
+    "SENet50": "depnet_tf.models",
+    "load_model": "depnet_tf.export",
     "preprocess_input": "depnet_tf.layers",
 }
 

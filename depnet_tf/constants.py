@@ -52,3 +52,21 @@ EARLY_STOP_ITERATIONS = 200
 BDI_MAX = 63
 SEVERITY_UPPER = (13, 19, 28, 63)
 SEVERITY_NAMES = ("none/minimal", "mild", "moderate", "severe")
+
+# --- The paper's models (Tables 2 and 3) -----------------------------------
+# Their details (backbone, input, cache feature, signature) are in
+# `depnet_tf.models.registry`; the names are here so that light modules (the
+# command line) can list them without loading TensorFlow.
+ARCH_NAMES = ("depnet", "senet-single", "resnet50-single", "resnet50-sequence")
+
+# The AVEC data sets `depnet manifest` reads (SPEC section 5; `depnet_tf.data.avec`).
+AVEC_DATASETS = ("avec2014", "avec2013")
+
+# --- Workflow defaults (ours, not the paper's) ------------------------------
+FACE_EVERY = 1  # sample every N-th video frame
+FACE_MAX_FRAMES = 600  # then keep at most this many, evenly spread
+FACE_DETECT_SIZE = 320  # longer side frames are shrunk to for detection
+CROP_MODES = ("align", "box")  # 5-point alignment to a loose template, or a box crop
+EVAL_CLIPS = 10  # evenly spread clips scored per video (evaluate, predict)
+QUANTIZATIONS = ("float32", "float16", "dynamic")  # TFLite exports
+STRATEGIES = ("default", "mirrored", "multiworker")  # tf.distribute

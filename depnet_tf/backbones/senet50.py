@@ -76,9 +76,11 @@ def apply_stem(x, stem, epsilon):
     return layers.MaxPooling2D(3, strides=2, padding="valid", name="pool1")(x)
 
 
-@keras.saving.register_keras_serializable(package="depnet_tf")
-class SENet50(keras.Model):
-    """SE-ResNet-50 as trained on VGGFace2, in the style of `keras.applications`.
+# Registered under its first name, "SENet50", so `.keras` files written before
+# the builder/constructor split still load.
+@keras.saving.register_keras_serializable(package="depnet_tf", name="SENet50")
+class SENet50Backbone(keras.Model):
+    """The SE-ResNet-50 network of VGGFace2; `depnet_tf.SENet50` builds it and loads weights.
 
     This is the frozen feature extractor of DepNet (paper, section 4.1): stages
     of [3, 4, 6, 3] bottleneck blocks with [64, 128, 256, 512] x (1, 1, 4)
@@ -95,9 +97,6 @@ class SENet50(keras.Model):
             "vggface" stem without top.
         include_top: bool, whether to end with the 8631-way softmax
             `classifier` after global average pooling (`avg_pool`).
-        weights: `None` (random), `"vggface2"` (keras-vggface's file, looked up
-            in its cache, then downloaded) or the path of a weight file in any
-            format `depnet_tf.weights.load_vggface2` reads.
         pooling: `None` (the last conv map, (7, 7, 2048) at 224), `"avg"` or
             `"max"` (2048-d vectors). Ignored with `include_top=True`.
         classes: int, classifier width with `include_top=True`. Defaults to 8631.
@@ -106,7 +105,7 @@ class SENet50(keras.Model):
 
     Examples:
     >>> import numpy as np
-    >>> model = SENet50(input_shape=(32, 32, 3))
+    >>> model = SENet50Backbone(input_shape=(32, 32, 3))
     >>> model.predict(np.zeros((1, 32, 32, 3)), verbose=0).shape
     (1, 1, 1, 2048)
     """
@@ -115,7 +114,6 @@ class SENet50(keras.Model):
         self,
         input_shape=(224, 224, 3),
         include_top=False,
-        weights=None,
         pooling=None,
         classes=VGGFACE2_CLASSES,
         stem="vggface",
@@ -152,13 +150,8 @@ class SENet50(keras.Model):
         self.classes = classes
         self.stem = stem
 
-        if weights is not None:
-            from depnet_tf.weights import load_vggface2
-
-            load_vggface2(self, weights)
-
     def get_config(self):
-        # `weights` is not part of the config: a reloaded model gets its weights
+        # Weights are not part of the config: a reloaded model gets its weights
         # from the saved file, never by loading or downloading them again.
         return {
             "input_shape": list(self.image_shape),

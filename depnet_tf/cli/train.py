@@ -1,36 +1,39 @@
 """`depnet train` and `depnet evaluate`."""
 
-import json
-
+from depnet_tf.cli.common import add_command, positive_int, print_json, progress_enabled
 from depnet_tf.cli.overrides import parse_overrides
+from depnet_tf.constants import EVAL_CLIPS, STRATEGIES
 
 
 def add_parser(subparsers):
-    train = subparsers.add_parser("train", help="train as the paper did (SGD, inv policy, early stop)")
-    train.add_argument("--config", required=True, help="YAML config, e.g. training/configs/avec2014.yaml")
+    train = add_command(subparsers, "train", "train as the paper did (SGD, inv policy, early stop)")
+    train.add_argument("--config", required=True,
+                       help="YAML config, e.g. training/configs/avec2014.yaml")
     train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override a config value, e.g. --set train.max_epochs=5")
     train.add_argument("--end-to-end", action="store_true",
                        help="train on frames instead of the feature cache")
     train.add_argument("--unfreeze-last-stage", action="store_true",
                        help="with --end-to-end: also train the backbone's last stage")
-    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+    train.add_argument("--strategy", choices=STRATEGIES, default=STRATEGIES[0],
                        help="tf.distribute strategy; multiworker reads TF_CONFIG")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
 
-    evaluate = subparsers.add_parser("evaluate", help="per-video RMSE/MAE of a saved model")
+    evaluate = add_command(subparsers, "evaluate", "per-video RMSE/MAE of a saved model")
     evaluate.add_argument("model", help="a .keras file written by `depnet train`")
     evaluate.add_argument("manifest", help="manifest CSV")
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--clips", type=int, default=10, help="evenly spread clips per video")
-    evaluate.add_argument("--batch-size", type=int, default=8)
+    evaluate.add_argument("--split", default="test", help="the manifest split to score")
+    evaluate.add_argument("--clips", type=positive_int, default=EVAL_CLIPS,
+                          help="evenly spread clips per video")
+    evaluate.add_argument("--batch-size", type=positive_int, default=8, help="clips per batch")
     evaluate.add_argument("--cache", help="evaluate on this feature cache instead of frames")
     evaluate.add_argument("-o", "--output", default="predictions.csv", help="per-video CSV")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(run=run_evaluate)
 
 
 def run_train(args):
+    """Train; the summary (JSON) is the only thing on standard output."""
     from depnet_tf.training.config import read_config
     from depnet_tf.training.trainer import train
 
@@ -40,24 +43,29 @@ def run_train(args):
     if args.unfreeze_last_stage:
         overrides["train.unfreeze_last_stage"] = True
     config = read_config(args.config, overrides)
-    summary = train(config, strategy=args.strategy, progress=not args.quiet)
-    print(json.dumps(summary, indent=2, default=float))
+    summary = train(config, strategy=args.strategy, progress=progress_enabled(args))
+    print_json(summary)
     return 0
 
 
 def run_evaluate(args):
-    import keras
+    import sys
 
-    from depnet_tf.atomic import atomic_path
     from depnet_tf.data import Manifest
-    from depnet_tf.training.evaluation import evaluate_model, format_summary
+    from depnet_tf.evaluation import evaluate_model, format_summary
+    from depnet_tf.files import atomic_path
+    from depnet_tf.models.loading import load_regressor
 
-    model = keras.saving.load_model(args.model)
+    model = load_regressor(args.model)
     manifest = Manifest.read(args.manifest)
     table, summary = evaluate_model(model, manifest, args.split, clips=args.clips,
-                                    batch_size=args.batch_size, cache=args.cache)
+                                    batch_size=args.batch_size, cache=args.cache,
+                                    progress=progress_enabled(args))
     with atomic_path(args.output) as temporary:
         table.to_csv(temporary, index=False)
+    if args.json:
+        print_json({**summary, "predictions_csv": args.output})
+        return 0
     print(format_summary(summary, table))
-    print(f"per-video predictions: {args.output}")
+    print(f"per-video predictions: {args.output}", file=sys.stderr)
     return 0

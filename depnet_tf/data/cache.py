@@ -9,70 +9,42 @@ and head train. It is computed once per frame and stored as float16:
 - `<cache>/<video_id>.npz`: `features` (n, N) float16 and `frames` (n,) numbers.
 """
 
-import hashlib
 import json
+import logging
 import os
+import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-from depnet_tf.atomic import atomic_path
-from depnet_tf.data import openface, pipeline, sampling
-from depnet_tf.data.clips import first_unreadable, frame_error, load_frame, op_error_reason
-from depnet_tf.data.errors import DataError
+from depnet_tf.data import pipeline, sampling
+from depnet_tf.data.frames import first_unreadable, frame_error, load_frame, op_error_reason
+from depnet_tf.errors import DataError
+from depnet_tf.faces.openface import MIN_CONFIDENCE
+from depnet_tf.files import atomic_path, remove_stale_temporaries
 
-CACHE_VERSION = 1
-
-
-def weights_hash(layer):
-    """sha256 of a layer's weights (names, shapes and bytes), short hex."""
-    digest = hashlib.sha256()
-    for weight in layer.weights:
-        value = np.ascontiguousarray(weight.numpy())
-        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()[:16]
+log = logging.getLogger(__name__)
 
 
 def cache_spec(model):
-    """What the cached features of `model` (a `DepressionRegressor`) depend on."""
-    config = model.config
-    return {
-        "version": CACHE_VERSION,
-        "arch": model.arch,
-        "backbone": model.backbone.name,
-        "backbone_weights_sha256": weights_hash(model.backbone),
-        "stem": config.stem if model.arch in ("depnet", "senet-single") else None,
-        "image_size": config.image_size,
-        "channel_pool": config.channel_pool,
-        "preprocessing": {"order": "BGR", "mean": list(model.get_layer("preprocess").mean)},
-        "feature_shape": list(model.head_input_shape[-1:]),
-        "dtype": "float16",
-    }
-
-
-def frame_encoder(model):
-    """A per-frame model from RGB 0-255 (S, S, 3) to the head's per-frame input (N,)."""
-    import keras
-
-    size = model.config.image_size
-    frames = keras.Input((size, size, 3), name="frame")
-    x = model.get_layer("preprocess")(frames)
-    x = model.backbone(x, training=False)
-    if "channel_max_pool" in [layer.name for layer in model.layers]:
-        x = model.get_layer("channel_max_pool")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-    else:
-        x = model.get_layer("gap")(x)
-    return keras.Model(frames, x, name="frame_encoder")
+    """What the cached features of `model` depend on (`model.feature_spec()`)."""
+    return model.feature_spec()
 
 
 def read_meta(cache_dir):
+    """The cache's `meta.json`; a missing or unreadable one is a `DataError` naming it."""
     path = os.path.join(cache_dir, "meta.json")
     if not os.path.isfile(path):
         raise DataError(f"{cache_dir}: no feature cache here (missing meta.json); run `depnet cache`")
-    with open(path) as file:
-        return json.load(file)
+    try:
+        with open(path) as file:
+            meta = json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: damaged cache metadata ({error}); delete the cache folder and "
+                        "run `depnet cache` again") from None
+    if not isinstance(meta, dict) or "feature_shape" not in meta:
+        raise DataError(f"{path}: not a feature cache's metadata (no feature_shape)")
+    return meta
 
 
 def check_cache(cache_dir, spec):
@@ -86,8 +58,56 @@ def check_cache(cache_dir, spec):
     return meta
 
 
+def entry_path(cache_dir, video_id):
+    return os.path.join(cache_dir, f"{video_id}.npz")
+
+
+def read_entry(path, dim=None):
+    """(features (n, N) float16, frame numbers (n,)) of one cache entry, verified.
+
+    The `.npz` is a zip whose members carry CRC-32 checksums, checked as they
+    are read; the shapes must agree with each other and with `dim`.
+
+    Raises:
+        DataError: naming the file, when it is truncated, corrupt or inconsistent.
+    """
+    try:
+        with np.load(path) as data:
+            features, frames = data["features"], data["frames"]
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such cache entry") from None
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
+        raise DataError(f"{path}: damaged cache entry ({error or type(error).__name__})") from None
+    if (features.ndim != 2 or features.dtype != np.float16 or frames.shape != features.shape[:1]
+            or (dim is not None and features.shape[1] != dim) or len(frames) == 0):
+        raise DataError(f"{path}: damaged cache entry (features {features.shape} "
+                        f"{features.dtype}, {frames.shape[0]} frame numbers)")
+    return features, frames
+
+
+def write_entry(path, features, frames):
+    """Write one entry atomically, after reading the temporary file back."""
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as file:
+            np.savez(file, features=features, frames=np.asarray(frames))
+        read_entry(temporary, features.shape[1])
+
+
+def _entry_is_complete(path, dim):
+    """Whether a finished entry is there; a damaged one is removed and logged."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        read_entry(path, dim)
+        return True
+    except DataError as error:
+        log.warning("re-caching %s", error)
+        os.remove(path)
+        return False
+
+
 def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress=True,
-                min_confidence=openface.MIN_CONFIDENCE):
+                min_confidence=MIN_CONFIDENCE):
     """Encode every usable frame of the manifest's videos once; resumable.
 
     Videos already cached are skipped; a video without usable frames is
@@ -98,22 +118,24 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
     """
     from tqdm.auto import tqdm
 
-    spec = cache_spec(model)
+    spec = model.feature_spec()
     os.makedirs(cache_dir, exist_ok=True)
+    remove_stale_temporaries(cache_dir)
     if os.path.exists(os.path.join(cache_dir, "meta.json")):
         check_cache(cache_dir, spec)
     else:
         with atomic_path(os.path.join(cache_dir, "meta.json")) as temporary:
             with open(temporary, "w") as file:
                 json.dump(spec, file, indent=2)
-    encoder = frame_encoder(model)
+    dim = spec["feature_shape"][-1]
+    encoder = model.feature_extractor()
     encode = tf.function(lambda x: encoder(x, training=False), reduce_retracing=True)
     size = model.config.image_size
     rows = manifest.table if splits is None else manifest.table[manifest.table["split"].isin(splits)]
     done, failures = [], []
-    for video_id in tqdm(rows["video_id"], desc="cache", unit="video", disable=not progress):
-        target = os.path.join(cache_dir, f"{video_id}.npz")
-        if os.path.isfile(target):
+    for video_id in tqdm(rows["video_id"], desc="cache", unit="video", disable=None if progress else True):
+        target = entry_path(cache_dir, video_id)
+        if _entry_is_complete(target, dim):
             done.append(video_id)
             continue
         try:
@@ -131,23 +153,20 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
             features = np.concatenate(
                 [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
             )
-        except tf.errors.InvalidArgumentError as error:
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
             problem = frame_error(error) or first_unreadable(paths, size) or op_error_reason(error)
             failures.append((video_id, f"{video_id}: {problem}"))
             continue
-        with atomic_path(target) as temporary:
-            with open(temporary, "wb") as file:
-                np.savez(file, features=features, frames=np.array([n for n, _ in frames]))
+        write_entry(target, features, [n for n, _ in frames])
         done.append(video_id)
     return done, failures
 
 
-def load_features(cache_dir, video_id):
-    path = os.path.join(cache_dir, f"{video_id}.npz")
+def load_features(cache_dir, video_id, dim=None):
+    path = entry_path(cache_dir, video_id)
     if not os.path.isfile(path):
         raise DataError(f"{cache_dir}: video {video_id!r} is not cached; run `depnet cache`")
-    with np.load(path) as data:
-        return data["features"]
+    return read_entry(path, dim)[0]
 
 
 def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, training=False,
@@ -162,12 +181,12 @@ def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, t
     meta = check_cache(cache_dir, spec) if spec is not None else read_meta(cache_dir)
     rows = manifest.split(split)
     names = rows["video_id"].tolist()
-    features = [load_features(cache_dir, name) for name in names]
+    dim = meta["feature_shape"][-1]
+    features = [load_features(cache_dir, name, dim) for name in names]
     counts = [len(f) for f in features]
     sampling.check_counts(names, counts, cache_dir)
     sampling.warn_short_videos(names, counts, num_frames)
     labels = rows["label"].to_numpy(np.float32)
-    dim = meta["feature_shape"][-1]
     clock = epoch_clock or sampling.EpochClock()
 
     def generate():

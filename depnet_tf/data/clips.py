@@ -1,70 +1,17 @@
 """`clip_dataset`: a `tf.data` pipeline of T-frame face clips from a manifest (paper, 5.2.1)."""
 
-
-import re
-
 import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import IMAGE_SIZE, NUM_FRAMES
-from depnet_tf.data import openface, pipeline, sampling
-from depnet_tf.data.errors import DataError
-
-
-UNREADABLE = "cannot decode this face image (not a PNG, JPEG, BMP or GIF file)"
-_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"BM", b"GIF8")
-
-
-def load_frame(path, image_size):
-    """Decode one face image in-graph: bmp/png/jpg, grayscale or RGBA -> RGB, resized.
-
-    A file that is not an image at all (zero bytes, garbage) fails with an
-    error naming it (`frame_error` turns that into a `DataError`), not with
-    TensorFlow's "Unknown image file format", which names no file.
-    """
-    data = tf.io.read_file(path)
-    known = tf.reduce_any([tf.equal(tf.strings.substr(data, 0, len(m)), m) for m in _MAGIC])
-    with tf.control_dependencies([tf.debugging.Assert(known, [UNREADABLE, path])]):
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    image = tf.cast(image, tf.float32)
-    return tf.image.resize(image, (image_size, image_size), antialias=True)
-
-
-def frame_error(error):
-    """The one-line `DataError` for a `tf.errors.OpError` raised by `load_frame`, else None."""
-    message = str(error)
-    at = message.find(UNREADABLE)
-    if at < 0:
-        return None
-    path = re.search(r"\[([^\[\]]+)\]", message[at + len(UNREADABLE):])
-    return DataError(f"{path.group(1) if path else 'a face image'}: {UNREADABLE}")
-
-
-def first_unreadable(paths, image_size):
-    """The `DataError` of the first file in `paths` that `load_frame` cannot read, or None.
-
-    Finds the file behind a decoding error that names none, e.g. a truncated
-    image whose first bytes are still valid.
-    """
-    for path in paths:
-        try:
-            load_frame(path, image_size)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
-            if UNREADABLE in error.message:
-                return DataError(f"{path}: {UNREADABLE}")
-            return DataError(f"{path}: cannot decode this face image ({op_error_reason(error)})")
-    return None
-
-
-def op_error_reason(error):
-    """A `tf.errors.OpError`'s message on one line, without its graph-node decorations."""
-    text = re.sub(r"\{\{[^}]*\}\}\s*", "", error.message.splitlines()[0])
-    return text.split(" [Op:")[0].strip()
+from depnet_tf.data import pipeline, sampling
+from depnet_tf.data.frames import load_frame
+from depnet_tf.faces.openface import MIN_CONFIDENCE
 
 
 def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,
                  seed=0, image_size=IMAGE_SIZE, batch_size=8, with_ids=False,
-                 min_confidence=openface.MIN_CONFIDENCE, epoch_clock=None):
+                 min_confidence=MIN_CONFIDENCE, epoch_clock=None):
     """A dataset of `(frames, label)` clips of the videos of one split.
 
     Args:

@@ -11,27 +11,23 @@ The generic CSV has the columns `video_id, frames, label, split, subject`:
 """
 
 import os
-import re
-import warnings
 
 import pandas as pd
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.files import atomic_path
 from depnet_tf.constants import BDI_MAX
-from depnet_tf.data import openface
-from depnet_tf.data.errors import DataError
+from depnet_tf.data.frames import list_frames
+from depnet_tf.faces.openface import MIN_CONFIDENCE
+from depnet_tf.errors import DataError
 
 COLUMNS = ("video_id", "frames", "label", "split", "subject")
-AVEC_SPLITS = {"Training": "train", "Development": "dev", "Testing": "test"}
-AVEC2014_VIDEO = re.compile(r"^(\d+)_(\d+)_(Freeform|Northwind)_video$", re.IGNORECASE)
-AVEC2013_VIDEO = re.compile(r"^(\d+)_(\d+)_cut_combined$", re.IGNORECASE)
 
 
 class Manifest:
     """A validated table of videos (pandas-backed).
 
-    Build it with `Manifest.read(csv)`, `Manifest(dataframe, root)`,
-    `Manifest.avec2014(...)` or `Manifest.avec2013(...)`.
+    Build it with `Manifest.read(csv)`, `Manifest(dataframe, root)`, or for the
+    AVEC layouts `depnet_tf.data.avec.avec2014_manifest(...)` / `avec2013_manifest(...)`.
 
     Args:
         table: a DataFrame with `COLUMNS`.
@@ -116,86 +112,35 @@ class Manifest:
             raise DataError(f"{self.source}: split {name!r} is empty; the splits are {self.splits}")
         return rows
 
-    def frames(self, video_id, min_confidence=openface.MIN_CONFIDENCE):
+    def subject_overlap(self):
+        """{subject: sorted splits} of every subject with videos in more than one split."""
+        splits = self.table.groupby("subject")["split"].unique()
+        return {subject: sorted(names) for subject, names in splits.items() if len(names) > 1}
+
+    def check_subjects(self, allow_overlap=False):
+        """Refuse a subject whose videos sit in two splits: it leaks into the test scores.
+
+        Args:
+            allow_overlap: accept it (the official AVEC partitions share
+                subjects); the overlap is returned so the caller can record it.
+
+        Returns:
+            `subject_overlap()`, empty when every subject is in one split.
+        """
+        overlap = self.subject_overlap()
+        if overlap and not allow_overlap:
+            subject, names = next(iter(overlap.items()))
+            more = f" (and {len(overlap) - 1} more subjects)" if len(overlap) > 1 else ""
+            raise DataError(
+                f"{self.source}: subject {subject!r} has videos in the splits {names}{more}; "
+                "a subject's videos must stay in one split, or its test scores are inflated. "
+                "Set data.allow_subject_overlap: true to accept it (it is logged)"
+            )
+        return overlap
+
+    def frames(self, video_id, min_confidence=MIN_CONFIDENCE):
         """Sorted (frame number, image path) of one video's usable face frames."""
         folder = self.table.loc[self.table["video_id"] == video_id, "frames"]
         if folder.empty:
             raise DataError(f"{self.source}: no video_id {video_id!r}")
-        return openface.list_frames(folder.iloc[0], min_confidence)
-
-    # --- AVEC layouts (SPEC section 5) -------------------------------------------------
-
-    @classmethod
-    def avec2014(cls, video_root, label_root, faces_dir):
-        """AVEC2014: `<Partition>/<Task>/<subj>_<sess>_<Task>_video.mp4`; labels in
-        `<Partition>_DepressionLabels/<subj>_<sess>_Depression.csv` (both tasks share one),
-        test labels possibly under `AVEC2014_Labels_Testset/Testing/DepressionLabels/`."""
-        return _avec_manifest(video_root, label_root, faces_dir, AVEC2014_VIDEO)
-
-    @classmethod
-    def avec2013(cls, video_root, label_root, faces_dir):
-        """AVEC2013: `<Partition>/<subj>_<sess>_cut_combined.mp4` (any depth); labels as for
-        AVEC2014, in `<Partition>_DepressionLabels/<subj>_<sess>_Depression.csv`."""
-        return _avec_manifest(video_root, label_root, faces_dir, AVEC2013_VIDEO)
-
-
-def _avec_videos(video_root):
-    """(video path, partition) for every video under a Training/Development/Testing folder."""
-    from depnet_tf.data.video import find_videos
-
-    if not os.path.isdir(video_root):
-        raise DataError(f"{video_root}: no such video folder")
-    found = []
-    for path in find_videos([video_root]):
-        parts = os.path.relpath(path, video_root).split(os.sep)
-        partition = next((p for p in parts if p in AVEC_SPLITS), None)
-        if partition is not None:
-            found.append((path, partition))
-    return found
-
-
-def _read_avec_labels(label_root):
-    """{(partition, 'subj_sess'): label} from every `*_Depression.csv` under `label_root`."""
-    if not os.path.isdir(label_root):
-        raise DataError(f"{label_root}: no such label folder")
-    labels = {}
-    for folder, _, files in os.walk(label_root):
-        parts = os.path.relpath(folder, label_root).split(os.sep)
-        partition = next((p.split("_")[0] for p in parts if p.split("_")[0] in AVEC_SPLITS), None)
-        for name in files:
-            if not name.endswith("_Depression.csv") or partition is None:
-                continue
-            path = os.path.join(folder, name)
-            with open(path) as file:
-                text = file.read().strip()
-            try:
-                labels[(partition, name[: -len("_Depression.csv")])] = float(text)
-            except ValueError:
-                raise DataError(f"{path}: label {text!r} is not a number") from None
-    return labels
-
-
-def _avec_manifest(video_root, label_root, faces_dir, pattern):
-    """Rows for every video whose name matches `pattern` (groups: subject, session[, task])."""
-    labels = _read_avec_labels(label_root)
-    rows = []
-    for path, partition in _avec_videos(video_root):
-        stem = os.path.splitext(os.path.basename(path))[0]
-        match = pattern.match(stem)
-        if not match:
-            continue
-        subject, session = match.group(1), match.group(2)
-        key = (partition, f"{subject}_{session}")
-        if key not in labels:
-            raise DataError(f"{path}: no label file {key[1]}_Depression.csv for partition {partition}")
-        rows.append({"video_id": "_".join(match.groups()),
-                     "frames": openface.aligned_dir(faces_dir, stem), "label": labels[key],
-                     "split": AVEC_SPLITS[partition], "subject": subject})
-    if not rows:
-        raise DataError(f"{video_root}: no AVEC videos found under Training/Development/Testing")
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    missing = [f for f in table["frames"] if not os.path.isdir(f)]
-    if missing:
-        warnings.warn(f"{len(missing)} frame folders do not exist yet (first: {missing[0]}); "
-                      "run `depnet faces` before training", stacklevel=3)
-    return Manifest(table, root=".", source=os.fspath(video_root), check_frames=False)
+        return list_frames(folder.iloc[0], min_confidence)

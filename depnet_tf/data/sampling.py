@@ -77,7 +77,7 @@ def warn_short_videos(names, counts, num_frames):
 
 
 def check_counts(names, counts, source):
-    from depnet_tf.data.errors import DataError
+    from depnet_tf.errors import DataError
 
     empty = [name for name, count in zip(names, counts) if count == 0]
     if empty:

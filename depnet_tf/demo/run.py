@@ -9,7 +9,7 @@ The labels are a made-up visual signal (see `depnet_tf.demo.videos`): the
 numbers show that the system learns, and say nothing about depression.
 """
 
-import dataclasses
+import contextlib
 import json
 import os
 import shutil
@@ -19,47 +19,12 @@ import numpy as np
 import pandas as pd
 
 from depnet_tf import constants as C
-from depnet_tf.atomic import atomic_path
-from depnet_tf.data.errors import DataError
+from depnet_tf.files import atomic_path
+from depnet_tf.errors import DataError
+from depnet_tf.demo.settings import DemoSettings
 from depnet_tf.demo.videos import make_demo_videos
 
 STAGE_FOLDERS = ("videos", "faces", "cache", "run", "export")
-
-
-@dataclasses.dataclass(frozen=True)
-class DemoSettings:
-    """Sizes of the demo. The defaults finish in a few minutes on a 2-core CPU.
-
-    Training is the paper's recipe (SGD, base lr 1e-5, momentum 0.9, Caffe's inv
-    policy, coupled weight decay 5e-4, Euclidean loss, 200-iteration early
-    stopping) on the frozen backbone's cached features, shortened to 4 epochs of
-    75 iterations, on 64x64 face crops instead of 224x224 (the README lists both).
-    """
-
-    num_videos: int = 32
-    frames_per_video: int = 36
-    test_fraction: float = 0.25
-    image_size: int = 64
-    num_frames: int = C.NUM_FRAMES
-    fc_units: int = C.FC_UNITS
-    base_lr: float = C.BASE_LR
-    max_epochs: int = 4
-    clips_per_video: int = 50
-    eval_clips_per_video: int = 10
-    batch_size: int = 16
-    seed: int = 0
-    backbone_weights: str | None = "auto"  # "auto": VGGFace2 if cached, else random
-
-    def __post_init__(self):
-        if self.num_videos < 4:
-            raise ValueError(f"--videos must be at least 4. Received: {self.num_videos}")
-        if self.frames_per_video < self.num_frames:
-            raise ValueError(f"--frames must be at least T={self.num_frames}. "
-                             f"Received: {self.frames_per_video}")
-        if not 0 < self.test_fraction < 1:
-            raise ValueError(f"test_fraction must be in (0, 1). Received: {self.test_fraction}")
-        if self.max_epochs < 1:
-            raise ValueError(f"--epochs must be at least 1. Received: {self.max_epochs}")
 
 
 def _say(log, message):
@@ -99,7 +64,7 @@ def choose_backbone(settings, folder, log=print):
 
 def _manifest(rows, faces_dir, path):
     from depnet_tf.data import Manifest
-    from depnet_tf.data.openface import aligned_dir
+    from depnet_tf.faces.openface import aligned_dir
 
     table = pd.DataFrame({
         "video_id": [r["video_id"] for r in rows],
@@ -147,91 +112,110 @@ def plot_predictions(table, baseline, path, title):
     pyplot.close(figure)
 
 
+class _Stages:
+    """Times the demo's stages and logs each as it ends."""
+
+    COUNT = 7
+
+    def __init__(self, log):
+        self.log = log
+        self.seconds = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name):
+        began = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - began, 2)
+        _say(self.log, f"[{len(self.seconds)}/{self.COUNT}] {name}: {self.seconds[name]:.1f} s")
+
+
+def _extract(rows, folder, settings, progress):
+    from depnet_tf.faces.detector import FaceDetector
+    from depnet_tf.faces.extract import extract_all
+
+    # The demo's faces fill a third of a 320x240 frame: detecting at 192 px
+    # finds every one of them, 1.7x faster than at the default 320.
+    _, failures = extract_all([r["path"] for r in rows], folder, FaceDetector(detect_size=192),
+                              progress=progress, image_size=settings.image_size)
+    if failures:
+        raise DataError("face extraction failed on demo videos: "
+                        + "; ".join(message for _, message in failures))
+
+
+def _cache(manifest, folder, model_config, progress):
+    from depnet_tf.data import build_cache
+    from depnet_tf.models import build_model
+
+    model = build_model("depnet", model_config)
+    _, failed = build_cache(model, manifest, folder, progress=progress)
+    if failed:
+        raise DataError("feature cache failed: " + "; ".join(message for _, message in failed))
+
+
+def _evaluate(model, manifest, settings, cache_dir, out_dir):
+    """Held-out scores, the training-mean baseline, and the per-video CSV."""
+    from depnet_tf.evaluation.per_video import evaluate_model, rmse_mae
+
+    table, scores = evaluate_model(model, manifest, "test", clips=settings.eval_clips_per_video,
+                                   cache=cache_dir)
+    train_mean = float(manifest.split("train")["label"].mean())
+    baseline = rmse_mae(table["label"], np.full(len(table), train_mean))
+    path = os.path.join(out_dir, "test_predictions.csv")
+    with atomic_path(path) as temporary:
+        table.to_csv(temporary, index=False)
+    return table, scores, train_mean, baseline, path
+
+
 def run_demo(out_dir, settings=None, progress=True, log=print):
     """Run the demo into `out_dir`; returns the report (also written to `out_dir/report.json`).
 
     The demo's own sub-folders of `out_dir` (videos, faces, cache, run, export)
     are replaced; nothing else there is touched.
     """
-    import keras
-
-    from depnet_tf.data import build_cache
-    from depnet_tf.data.detector import FaceDetector
-    from depnet_tf.data.faces import extract_all
     from depnet_tf.export import export_savedmodel, load_predictor, predict_path
-    from depnet_tf.models import DepNetConfig, build_model
-    from depnet_tf.training.evaluation import evaluate_model, rmse_mae
+    from depnet_tf.models import DepNetConfig
+    from depnet_tf.models.loading import load_regressor
     from depnet_tf.training.trainer import train
 
     settings = settings or DemoSettings()
     start = time.perf_counter()
-    stages = {}
+    stage = _Stages(log)
     os.makedirs(out_dir, exist_ok=True)
     for name in STAGE_FOLDERS:
         shutil.rmtree(os.path.join(out_dir, name), ignore_errors=True)
     folders = {name: os.path.join(out_dir, name) for name in STAGE_FOLDERS}
 
-    def stage(name, began):
-        stages[name] = round(time.perf_counter() - began, 2)
-        _say(log, f"[{len(stages)}/7] {name}: {stages[name]:.1f} s")
-
-    began = time.perf_counter()
-    rows = make_demo_videos(folders["videos"], settings.num_videos, settings.frames_per_video,
-                            settings.test_fraction, settings.seed)
-    stage("videos", began)
-
-    began = time.perf_counter()
-    # The demo's faces fill a third of a 320x240 frame: detecting at 192 px
-    # finds every one of them, 1.7x faster than at the default 320.
-    _, failures = extract_all([r["path"] for r in rows], folders["faces"],
-                                    FaceDetector(detect_size=192), progress=progress,
-                                    image_size=settings.image_size)
-    if failures:
-        raise DataError("face extraction failed on demo videos: "
-                           + "; ".join(message for _, message in failures))
-    stage("faces", began)
-
-    began = time.perf_counter()
-    manifest_path = os.path.join(out_dir, "manifest.csv")
-    manifest = _manifest(rows, folders["faces"], manifest_path)
-    weights, backbone = choose_backbone(settings, out_dir, log)
-    model_config = DepNetConfig(num_frames=settings.num_frames, image_size=settings.image_size,
-                                fc_units=settings.fc_units, backbone_weights=weights)
-    model = build_model("depnet", model_config)
-    _, failed = build_cache(model, manifest, folders["cache"], progress=progress)
-    if failed:
-        raise DataError("feature cache failed: " + "; ".join(message for _, message in failed))
-    stage("cache", began)
-
-    began = time.perf_counter()
-    config = training_config(settings, model_config, manifest_path, folders["cache"], folders["run"])
-    summary = train(config, progress=progress)
-    stage("train", began)
-
-    began = time.perf_counter()
-    trained = keras.saving.load_model(summary["model"])
-    table, scores = evaluate_model(trained, manifest, "test", clips=settings.eval_clips_per_video,
-                                   cache=folders["cache"])
-    train_mean = float(manifest.split("train")["label"].mean())
-    baseline_rmse, baseline_mae = rmse_mae(table["label"], np.full(len(table), train_mean))
-    predictions_path = os.path.join(out_dir, "test_predictions.csv")
-    with atomic_path(predictions_path) as temporary:
-        table.to_csv(temporary, index=False)
-    stage("evaluate", began)
-
-    began = time.perf_counter()
-    exported = export_savedmodel(trained, folders["export"], "depnet", 1, force=True)
-    stage("export", began)
-
-    began = time.perf_counter()
-    held_out = next(r for r in rows if r["split"] == "test")
-    served = predict_path(held_out["path"], load_predictor(exported))
-    direct = predict_path(held_out["path"], load_predictor(summary["model"]))
-    stage("predict", began)
+    with stage("videos"):
+        rows = make_demo_videos(folders["videos"], settings.num_videos, settings.frames_per_video,
+                                settings.test_fraction, settings.seed)
+    with stage("faces"):
+        _extract(rows, folders["faces"], settings, progress)
+    with stage("cache"):
+        manifest_path = os.path.join(out_dir, "manifest.csv")
+        manifest = _manifest(rows, folders["faces"], manifest_path)
+        weights, backbone = choose_backbone(settings, out_dir, log)
+        model_config = DepNetConfig(num_frames=settings.num_frames, image_size=settings.image_size,
+                                    fc_units=settings.fc_units, backbone_weights=weights)
+        _cache(manifest, folders["cache"], model_config, progress)
+    with stage("train"):
+        config = training_config(settings, model_config, manifest_path, folders["cache"],
+                                 folders["run"])
+        summary = train(config, progress=progress)
+    with stage("evaluate"):
+        trained = load_regressor(summary["model"])
+        table, scores, train_mean, baseline, predictions_path = _evaluate(
+            trained, manifest, settings, folders["cache"], out_dir)
+    with stage("export"):
+        exported = export_savedmodel(trained, folders["export"], "depnet", 1, force=True)
+    with stage("predict"):
+        held_out = next(r for r in rows if r["split"] == "test")
+        served = predict_path(held_out["path"], load_predictor(exported))
+        direct = predict_path(held_out["path"], load_predictor(summary["model"]))
 
     plot_path = os.path.join(out_dir, "predictions.png")
     plot_predictions(table, train_mean, plot_path,
                      f"demo, held-out videos (RMSE {scores['rmse']:.1f})")
+    baseline_rmse, baseline_mae = baseline
     report = {
         "rmse": scores["rmse"], "mae": scores["mae"],
         "baseline_rmse": baseline_rmse, "baseline_mae": baseline_mae,
@@ -239,7 +223,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
         "n_train_videos": int(len(manifest.split("train"))),
         "n_test_videos": int(len(table)),
         "seconds": round(time.perf_counter() - start, 1),
-        "stage_seconds": stages,
+        "stage_seconds": stage.seconds,
         "exported_model": os.path.abspath(exported),
         "keras_model": os.path.abspath(summary["model"]),
         "backbone": backbone,

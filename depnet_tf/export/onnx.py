@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.errors import ExportError, ModelFileError
+from depnet_tf.files import atomic_path
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
 
 PROTOBUF_LIMIT = 2**31  # a single ONNX protobuf cannot exceed 2 GB
@@ -26,14 +27,14 @@ def _require(module):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ValueError(INSTALL_HINT) from None
+        raise ExportError(INSTALL_HINT) from None
 
 
 def check_protobuf_size(parameters):
     """Refuse an export whose float32 weights alone would pass the 2 GB protobuf limit."""
     estimate = parameters * 4
     if estimate >= PROTOBUF_LIMIT:
-        raise ValueError(
+        raise ExportError(
             f"an ONNX file would hold about {estimate / 2**30:.1f} GB of float32 weights, over "
             "the 2 GB protobuf limit; use a smaller model (model.fc_units sets the largest layer)")
 
@@ -55,7 +56,7 @@ def check_conversion_memory(parameters, available=None):
     available = available_memory() if available is None else available
     needed = parameters * CONVERSION_BYTES_PER_WEIGHT
     if available is not None and needed > available:
-        raise ValueError(
+        raise ExportError(
             f"tf2onnx needs about {needed / 2**30:.0f} GB of memory to convert this model "
             f"({parameters:,} weights, ~{CONVERSION_BYTES_PER_WEIGHT} bytes each while converting); "
             f"{available / 2**30:.0f} GB is available. Export ONNX on a larger machine, or use the "
@@ -79,14 +80,23 @@ class OnnxRunner:
     """Run a `.onnx` DepNet with `onnxruntime` on the CPU."""
 
     def __init__(self, path):
-        onnxruntime = _require("onnxruntime")
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ModelFileError(f"{path}: running ONNX needs onnxruntime: pip install onnxruntime") from None
         if not os.path.isfile(path):
-            raise ValueError(f"{path}: no such .onnx file")
+            raise ModelFileError(f"{path}: no such .onnx file")
+        if os.path.getsize(path) == 0:
+            raise ModelFileError(f"{path}: the model file is empty (0 bytes)")
         self.path = path
-        self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        try:
+            self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+            raise ModelFileError(f"{path}: cannot load the ONNX model ({reason})") from None
         inputs = {i.name: i for i in self.session.get_inputs()}
         if "frames" not in inputs:
-            raise ValueError(f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})")
+            raise ModelFileError(f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})")
         shape = inputs["frames"].shape
         self.num_frames, self.image_size = int(shape[1]), int(shape[2])
         self.outputs = [o.name for o in self.session.get_outputs()]

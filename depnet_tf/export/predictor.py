@@ -10,18 +10,21 @@ import tempfile
 
 import numpy as np
 
-from depnet_tf.data import openface, sampling
-from depnet_tf.data.errors import DataError
+from depnet_tf.constants import EVAL_CLIPS
+from depnet_tf.data import sampling
+from depnet_tf.data.frames import list_frames, read_frames
+from depnet_tf.errors import DataError, ModelFileError
+from depnet_tf.export.loading import load_model
+from depnet_tf.faces.openface import aligned_dir
 from depnet_tf.severity import severity_name
 
 
 class KerasRunner:
-    def __init__(self, path):
-        import keras
+    """Scores clips with a Keras model through its compiled serving function."""
 
+    def __init__(self, model):
         from depnet_tf.export.savedmodel import serving_function
 
-        model = keras.saving.load_model(path)
         self.num_frames, self.image_size = model.config.num_frames, model.config.image_size
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
@@ -31,14 +34,17 @@ class KerasRunner:
 
 
 class SavedModelRunner:
-    def __init__(self, path):
-        import tensorflow as tf
+    """Scores clips with an exported SavedModel's `serving_default` signature."""
 
-        signatures = tf.saved_model.load(path).signatures
+    def __init__(self, loaded, path):
+        signatures = loaded.signatures
         if "serving_default" not in signatures:
-            raise ValueError(f"{path}: the SavedModel has no serving_default signature")
+            raise ModelFileError(f"{path}: the SavedModel has no serving_default signature")
         self._serve = signatures["serving_default"]
-        spec = self._serve.structured_input_signature[1]["frames"]
+        inputs = self._serve.structured_input_signature[1]
+        if "frames" not in inputs:
+            raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
+        spec = inputs["frames"]
         self.num_frames, self.image_size = int(spec.shape[1]), int(spec.shape[2])
 
     def __call__(self, clips):
@@ -48,53 +54,45 @@ class SavedModelRunner:
 
 def load_predictor(path):
     """A callable from uint8 clips (K, T, S, S, 3) to (scores, bands), with `num_frames`
-    and `image_size` attributes."""
-    path = os.fspath(path)
-    if path.endswith(".tflite"):
-        from depnet_tf.export.tflite import LiteRTRunner
+    and `image_size` attributes, for any file `load_model` takes."""
+    import keras
 
-        return LiteRTRunner(path)
-    if path.endswith(".onnx"):
-        from depnet_tf.export.onnx import OnnxRunner
-
-        return OnnxRunner(path)
-    if os.path.isdir(path):
-        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
-            raise ValueError(f"{path}: not a SavedModel folder (no saved_model.pb); for TF-Serving "
-                             "layouts pass the version folder, e.g. export/depnet/1")
-        return SavedModelRunner(path)
-    if path.endswith(".keras"):
-        if not os.path.isfile(path):
-            raise ValueError(f"{path}: no such model file")
-        return KerasRunner(path)
-    raise ValueError(f"{path}: --model must be a .keras file, a SavedModel folder, a .tflite or "
-                     "an .onnx file")
+    model = load_model(path)
+    if isinstance(model, keras.Model):
+        return KerasRunner(model)
+    if hasattr(model, "signatures"):
+        return SavedModelRunner(model, path)
+    return model  # the LiteRT and ONNX runners are predictors already
 
 
 def clip_frames(frames, num_frames, image_size, clips):
     """K evenly spread uint8 clips (K, T, S, S, 3) from [(number, image path)]."""
     positions = sampling.eval_clips(len(frames), num_frames, clips)
-    needed = {int(i): openface.read_image(frames[i][1], image_size) for i in np.unique(positions)}
-    return np.stack([[needed[int(i)] for i in clip] for clip in positions])
+    needed = np.unique(positions)
+    images = read_frames([frames[i][1] for i in needed], image_size)
+    return images[np.searchsorted(needed, positions)]
 
 
-def predict_path(path, predictor, clips=10, max_frames=300, detector=None):
+def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=None, progress=False):
     """Estimate the BDI-II score of a video file or a folder of face frames.
 
     A video goes through face extraction first (aligned crops at the model's
     size); a folder is read as OpenFace output. Returns a dict with the mean
     score over `clips` evenly spread clips, its Table 1 band and the spread.
+    `progress` shows a progress bar over the face extraction.
     """
+    if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
+        raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
     path = os.fspath(path)
     if os.path.isdir(path):
-        return _predict_frames(path, openface.list_frames(path), predictor, clips)
-    from depnet_tf.data.detector import FaceDetector
-    from depnet_tf.data.faces import extract_faces
+        return _predict_frames(path, list_frames(path), predictor, clips)
+    from depnet_tf.faces.detector import FaceDetector
+    from depnet_tf.faces.extract import extract_faces
 
     with tempfile.TemporaryDirectory() as folder:
         result = extract_faces(path, folder, detector or FaceDetector(), max_frames=max_frames,
-                               image_size=predictor.image_size)
-        frames = openface.list_frames(openface.aligned_dir(folder, result.stem))
+                               image_size=predictor.image_size, progress=progress)
+        frames = list_frames(aligned_dir(folder, result.stem))
         return _predict_frames(path, frames, predictor, clips)
 
 

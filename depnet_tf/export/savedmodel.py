@@ -12,9 +12,13 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.errors import ExportError, StorageError, VersionExistsError
+from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries
+from depnet_tf.models import SEQUENCE_ARCHS
 from depnet_tf.constants import SEVERITY_NAMES, SEVERITY_UPPER
 
+# Written inside each version: which model it was exported from (TF-Serving ignores it).
+FINGERPRINT = os.path.join("assets.extra", "depnet_export.json")
 MODELS_CONFIG = """model_config_list {{
   config {{
     name: '{name}'
@@ -62,28 +66,67 @@ def serving_module(model):
     return module
 
 
+def export_fingerprint(model):
+    """What identifies the model behind an export: its architecture, config and weights."""
+    from depnet_tf.models.regressor import weights_hash
+
+    return {"arch": model.arch, "config": model.config.to_dict(),
+            "weights_sha256": weights_hash(model)}
+
+
+def read_fingerprint(target):
+    """The fingerprint stored in an exported version, or None (missing or unreadable)."""
+    try:
+        with open(os.path.join(target, FINGERPRINT)) as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(target):
+    """Whether `target` holds a whole SavedModel (its graph and its variables)."""
+    return os.path.isfile(os.path.join(target, "saved_model.pb")) and os.path.isfile(
+        os.path.join(target, "variables", "variables.index"))
+
+
+def check_version(version):
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
+
+
 def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
     """Write `out_dir/name/version/` (SavedModel), `out_dir/models.config` and a REST example.
 
     The version folder is written under a temporary name and renamed when
-    complete; an existing version is replaced only with `force=True`.
+    complete (temporaries of killed runs are removed first); an existing
+    version is replaced only with `force=True`. A full disk raises a
+    `StorageError` naming the folder and leaves nothing behind.
 
     Returns:
         The version folder's path.
     """
-    if int(version) != version or version < 1:
-        raise ValueError(f"--version must be a positive integer. Received: {version!r}")
-    if model.arch not in ("depnet", "resnet50-sequence"):
-        raise ValueError(f"export takes sequence models (depnet, resnet50-sequence); got {model.arch!r}")
+    check_version(version)
+    if not model.architecture.is_sequence:
+        raise ExportError(f"export takes sequence models ({', '.join(SEQUENCE_ARCHS)}); "
+                          f"got {model.arch!r}")
     model_dir = os.path.join(out_dir, name)
-    target = os.path.join(model_dir, str(int(version)))
+    target = os.path.join(model_dir, str(version))
+    remove_stale_temporaries(model_dir)
     if os.path.exists(target) and not force:
-        raise ValueError(f"{target} exists; pick another --version or pass --force to replace it")
+        raise VersionExistsError(target, "exists")
+    ensure_free_space(model_dir, 4 * model.count_params(), "the SavedModel")
     module = serving_module(model)
     # TF-Serving loads only numeric version folders, so it never sees the
-    # temporary one; the old version (with --force) goes just before the rename.
+    # temporary one; the old version (with force) goes just before the rename.
     with atomic_path(target) as temporary:
-        tf.saved_model.save(module, temporary, signatures={"serving_default": module.serve})
+        try:
+            tf.saved_model.save(module, temporary, signatures={"serving_default": module.serve})
+        except tf.errors.OpError as error:
+            raise StorageError(f"{target}: cannot write the SavedModel "
+                               f"({error.message.strip().splitlines()[0]})") from None
+        os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
+        with open(os.path.join(temporary, FINGERPRINT), "w") as file:
+            json.dump(export_fingerprint(model), file, indent=2)
         if os.path.exists(target):
             shutil.rmtree(target)
     write_models_config(out_dir, name)

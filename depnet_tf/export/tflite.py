@@ -5,10 +5,12 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.constants import QUANTIZATIONS
+from depnet_tf.errors import ExportError, ModelFileError
+from depnet_tf.files import atomic_path
 from depnet_tf.export.savedmodel import write_sidecar
 
-QUANTIZATIONS = ("float32", "float16", "dynamic")
+INSTALL_HINT = "pip install ai-edge-litert"
 FLATBUFFER_LIMIT = 2**31  # TFLite flatbuffers cannot exceed 2 GB
 _BYTES_PER_WEIGHT = {"float32": 4, "float16": 2, "dynamic": 1}
 
@@ -17,16 +19,18 @@ def check_flatbuffer_size(parameters, quantization):
     """Refuse a conversion whose weights alone would pass the 2 GB flatbuffer limit."""
     estimate = parameters * _BYTES_PER_WEIGHT[quantization]
     if estimate >= FLATBUFFER_LIMIT:
-        raise ValueError(
+        raise ExportError(
             f"a {quantization} TFLite file would hold about {estimate / 2**30:.1f} GB of weights, "
-            "over the 2 GB flatbuffer limit; use --tflite dynamic or float16, or a smaller "
+            "over the 2 GB flatbuffer limit; use the dynamic or float16 quantization, or a smaller "
             "model (model.fc_units sets the largest layer)")
 
 
 def convert(saved_model_dir, quantization):
     """The TFLite flatbuffer (bytes) of a SavedModel's `serving_default`."""
     if quantization not in QUANTIZATIONS:
-        raise ValueError(f"--tflite must be one of {QUANTIZATIONS}. Received: {quantization!r}")
+        raise ValueError(
+            f"`quantization` must be one of {QUANTIZATIONS}. Received: quantization={quantization!r}"
+        )
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, ["serving_default"])
     if quantization in ("float16", "dynamic"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -50,14 +54,29 @@ class LiteRTRunner:
     """Run a `.tflite` DepNet with the LiteRT interpreter (`ai_edge_litert`)."""
 
     def __init__(self, path):
-        from ai_edge_litert.interpreter import Interpreter
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelFileError(f"{path}: running TFLite needs LiteRT: {INSTALL_HINT}") from None
 
         if not os.path.isfile(path):
-            raise ValueError(f"{path}: no such .tflite file")
+            raise ModelFileError(f"{path}: no such .tflite file")
+        with open(path, "rb") as file:
+            head = file.read(8)
+        if len(head) < 8 or head[4:8] != b"TFL3":
+            what = "empty (0 bytes)" if not head else "not a TFLite flatbuffer (truncated or damaged)"
+            raise ModelFileError(f"{path}: {what}")
         self.path = path
-        self.interpreter = Interpreter(model_path=path)
-        self.runner = self.interpreter.get_signature_runner("serving_default")
-        details = self.runner.get_input_details()["frames"]
+        try:
+            self.interpreter = Interpreter(model_path=path)
+            self.runner = self.interpreter.get_signature_runner("serving_default")
+        except (ValueError, RuntimeError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+            raise ModelFileError(f"{path}: cannot load the TFLite model ({reason})") from None
+        inputs = self.runner.get_input_details()
+        if "frames" not in inputs:
+            raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
+        details = inputs["frames"]
         shape = [int(d) for d in details["shape"]]
         self.num_frames, self.image_size = shape[1], shape[2]
         self.dtype = details["dtype"]

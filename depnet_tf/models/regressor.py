@@ -1,21 +1,19 @@
 """DepNet and the paper's comparison models as functional Keras models (paper, Figure 1)."""
 
+import hashlib
+
 import keras
+import numpy as np
 from keras import layers
 
-from depnet_tf.backbones.senet50 import SENet50
-from depnet_tf.constants import IMAGENET_MEAN_BGR, VGGFACE2_MEAN_BGR
 from depnet_tf.layers import BGRMeanSubtraction, ChannelMaxPool, FeatureAggregation, PerFrame
 from depnet_tf.models.config import DepNetConfig
-
-# The paper's models (Tables 2 and 3). "Sequence" models take T frames through
-# the FAM; "single" models take one frame and average-pool the LLF.
-ARCHS = ("depnet", "senet-single", "resnet50-single", "resnet50-sequence")
-SEQUENCE_ARCHS = ("depnet", "resnet50-sequence")
+from depnet_tf.models.registry import architecture
 
 # Layers from the cached per-frame features to the score, in order.
 _SEQUENCE_HEAD = ("hlf", "hlf_flatten", "fc1", "fc1_relu", "dropout", "bdi_ii")
 _SINGLE_HEAD = ("fc1", "fc1_relu", "dropout", "bdi_ii")
+FEATURE_SPEC_VERSION = 2  # of `feature_spec()`, the feature cache key; 2: frames rounded to uint8
 
 
 @keras.saving.register_keras_serializable(package="depnet_tf")
@@ -54,24 +52,17 @@ class DepressionRegressor(keras.Model):
     """
 
     def __init__(self, arch="depnet", config=None, name=None, **kwargs):
-        if arch not in ARCHS:
-            raise ValueError(f"`arch` must be one of {ARCHS}. Received: arch={arch!r}")
+        spec = architecture(arch)
         if config is None:
             config = DepNetConfig()
         elif isinstance(config, dict):
             config = DepNetConfig.from_dict(config)
-        sequence = arch in SEQUENCE_ARCHS
-        size = config.image_size
-        backbone = _make_backbone(arch, config)
-        mean = IMAGENET_MEAN_BGR if arch.startswith("resnet50") else VGGFACE2_MEAN_BGR
+        backbone = spec.backbone.build(config.image_size, config.stem)
 
         # === Functional Model ===
-        if sequence:
-            frames = keras.Input((config.num_frames, size, size, 3), name="frames")
-        else:
-            frames = keras.Input((size, size, 3), name="frame")
-        x = BGRMeanSubtraction(mean, name="preprocess")(frames)
-        if sequence:
+        frames = keras.Input(spec.input_shape(config), name=spec.input_name)
+        x = BGRMeanSubtraction(spec.backbone.mean_bgr, name="preprocess")(frames)
+        if spec.is_sequence:
             x = PerFrame(backbone, name="llf")(x)
             x = ChannelMaxPool(config.channel_pool, name="channel_max_pool")(x)
             steps, height, width, channels = x.shape[1:]
@@ -90,24 +81,31 @@ class DepressionRegressor(keras.Model):
         x = layers.Activation("relu", name="fc1_relu")(x)
         x = layers.Dropout(config.dropout, name="dropout")(x)
         outputs = layers.Dense(1, name="bdi_ii")(x)
-        super().__init__(inputs=frames, outputs=outputs, name=name or arch.replace("-", "_"), **kwargs)
+        super().__init__(
+            inputs=frames, outputs=outputs, name=name or spec.name.replace("-", "_"), **kwargs
+        )
 
         # === Config ===
-        self.arch = arch
+        self.arch = spec.name
         self.config = config
         if config.freeze_backbone:
             backbone.trainable = False
 
     @property
+    def architecture(self):
+        """This model's entry in `depnet_tf.models.registry`."""
+        return architecture(self.arch)
+
+    @property
     def backbone(self):
         """The image backbone (SENet50 or ResNet50) shared by every frame."""
-        layer = self.get_layer("llf") if self.arch in SEQUENCE_ARCHS else self.layers[2]
+        layer = self.get_layer(self.architecture.backbone_layer)
         return layer.layer if isinstance(layer, PerFrame) else layer
 
     @property
     def head_input_shape(self):
         """Shape of one sample of the head's input: (T, N) for sequence archs, (2048,) else."""
-        name = "temporal_concat" if self.arch in SEQUENCE_ARCHS else "gap"
+        name = "temporal_concat" if self.architecture.is_sequence else "gap"
         return tuple(self.get_layer(name).output.shape[1:])
 
     def head_model(self):
@@ -117,12 +115,49 @@ class DepressionRegressor(keras.Model):
         (N = 12544 at 224 px). Training it on cached features trains the very
         weights of this model.
         """
-        names = _SEQUENCE_HEAD if self.arch in SEQUENCE_ARCHS else _SINGLE_HEAD
+        names = _SEQUENCE_HEAD if self.architecture.is_sequence else _SINGLE_HEAD
         inputs = keras.Input(self.head_input_shape, name="features")
         x = inputs
         for name in names:
             x = self.get_layer(name)(x)
         return keras.Model(inputs, x, name=f"{self.name}_head")
+
+    def feature_extractor(self):
+        """The frozen part per frame: RGB 0-255 (S, S, 3) -> the head's per-frame input (N,).
+
+        This is what the feature cache stores for each frame: the channel
+        max-pooled LLF, flattened (sequence archs), or the average-pooled LLF
+        (single-frame archs); see `Architecture.cache_feature`. It shares this
+        model's weights.
+        """
+        size = self.config.image_size
+        frame = keras.Input((size, size, 3), name="frame")
+        x = self.get_layer("preprocess")(frame)
+        x = self.backbone(x, training=False)
+        x = self.get_layer(self.architecture.cache_feature)(x)
+        if self.architecture.is_sequence:
+            x = layers.Flatten(name="flatten")(x)
+        return keras.Model(frame, x, name=f"{self.name}_features")
+
+    def feature_spec(self):
+        """What `feature_extractor()`'s output depends on: the feature cache's key.
+
+        A cache built with another spec (other backbone weights, stem, size,
+        pool or preprocessing) is refused by `depnet_tf.data.check_cache`.
+        """
+        spec = self.architecture
+        return {
+            "version": FEATURE_SPEC_VERSION,
+            "arch": self.arch,
+            "backbone": self.backbone.name,
+            "backbone_weights_sha256": weights_hash(self.backbone),
+            "stem": self.config.stem if spec.backbone.uses_stem else None,
+            "image_size": self.config.image_size,
+            "channel_pool": self.config.channel_pool,
+            "preprocessing": {"order": "BGR", "mean": list(spec.backbone.mean_bgr)},
+            "feature_shape": list(self.head_input_shape[-1:]),
+            "dtype": "float16",
+        }
 
     def get_config(self):
         return {
@@ -135,13 +170,6 @@ class DepressionRegressor(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _make_backbone(arch, config):
-    shape = (config.image_size, config.image_size, 3)
-    if arch.startswith("resnet50"):
-        return keras.applications.ResNet50(include_top=False, weights=None, input_shape=shape)
-    return SENet50(input_shape=shape, stem=config.stem)
 
 
 def build_model(arch="depnet", config=None):
@@ -163,12 +191,7 @@ def build_model(arch="depnet", config=None):
     model = DepressionRegressor(arch, config)
     weights = model.config.backbone_weights
     if weights is not None:
-        if arch.startswith("resnet50"):
-            _load_resnet50_weights(model.backbone, weights)
-        else:
-            from depnet_tf.weights import load_vggface2
-
-            load_vggface2(model, weights)
+        model.architecture.backbone.load_weights(model.backbone, weights)
     return model
 
 
@@ -184,11 +207,11 @@ def build_depnet(config=None):
     return build_model("depnet", config)
 
 
-def _load_resnet50_weights(backbone, weights):
-    if weights == "imagenet":
-        source = keras.applications.ResNet50(
-            include_top=False, weights="imagenet", input_shape=backbone.input_shape[1:]
-        )
-        backbone.set_weights(source.get_weights())
-    else:
-        backbone.load_weights(weights)
+def weights_hash(layer):
+    """sha256 of a layer's weights (names, shapes and bytes), short hex."""
+    digest = hashlib.sha256()
+    for weight in layer.weights:
+        value = np.ascontiguousarray(weight.numpy())
+        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()[:16]

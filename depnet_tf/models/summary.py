@@ -9,14 +9,27 @@ def count(weights):
     return int(sum(np.prod(w.shape) for w in weights))
 
 
+def stages(model):
+    """The stage output shapes and parameter counts of a `DepressionRegressor`, as a dict."""
+    names = {layer.name for layer in model.layers}
+    return {
+        "name": model.name,
+        "arch": model.arch,
+        "input_shape": list(model.input_shape),
+        "stages": {n: list(model.get_layer(n).output.shape) for n in _STAGES if n in names},
+        "backbone_params": model.backbone.count_params(),
+        "total_params": model.count_params(),
+        "trainable_params": count(model.trainable_weights),
+    }
+
+
 def describe(model):
     """Stage-by-stage output shapes and parameter counts of a `DepressionRegressor`."""
-    names = {layer.name for layer in model.layers}
-    lines = [f"{model.name} ({model.arch}): input {tuple(model.input_shape)}"]
-    for name in _STAGES:
-        if name in names:
-            lines.append(f"  {name:<18} {tuple(model.get_layer(name).output.shape)}")
-    lines.append(f"  backbone params    {model.backbone.count_params():,}")
-    lines.append(f"  total params       {model.count_params():,}")
-    lines.append(f"  trainable params   {count(model.trainable_weights):,}")
+    info = stages(model)
+    lines = [f"{info['name']} ({info['arch']}): input {tuple(model.input_shape)}"]
+    for name in info["stages"]:
+        lines.append(f"  {name:<18} {tuple(model.get_layer(name).output.shape)}")
+    lines.append(f"  backbone params    {info['backbone_params']:,}")
+    lines.append(f"  total params       {info['total_params']:,}")
+    lines.append(f"  trainable params   {info['trainable_params']:,}")
     return "\n".join(lines)

@@ -8,9 +8,13 @@ import shutil
 import keras
 import numpy as np
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.evaluation.per_video import evaluate_clips
+from depnet_tf.files import atomic_path, ensure_free_space
 
-from depnet_tf.training.evaluation import evaluate_clips
+
+def weight_bytes(variables):
+    """About how many bytes an HDF5 file of `variables` takes."""
+    return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
 
 
 class SyncEpochClock(keras.callbacks.Callback):
@@ -77,6 +81,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         import h5py
 
         os.makedirs(self.backup_dir, exist_ok=True)
+        variables = list(self.model.weights) + list(self.model.optimizer.variables)
+        ensure_free_space(self.backup_dir, weight_bytes(variables) * 1.05 + 2**20, "the backup")
         with atomic_path(self._weights_path) as temporary:
             self.model.save_weights(temporary)
             with h5py.File(temporary, "a") as file:
@@ -90,6 +96,27 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             with h5py.File(self._weights_path, "r") as file:
                 if self.EPOCH_ATTR in file.attrs:
                     self.model._initial_epoch = int(file.attrs[self.EPOCH_ATTR])
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`keras.callbacks.ModelCheckpoint` (weights only) that writes atomically.
+
+    Keras writes the HDF5 file in place, so a kill or a full disk mid-write
+    leaves a truncated checkpoint under the final name (and h5py may crash the
+    process when the disk fills). Here free space is checked first and the
+    file is written under a temporary name, then renamed.
+    """
+
+    def __init__(self, filepath, **kwargs):
+        super().__init__(filepath, save_weights_only=True, **kwargs)
+
+    def _save_model(self, epoch, batch, logs):
+        path = self._get_file_path(epoch, batch, logs)
+        if self._should_save_model(epoch, batch, logs, path):
+            folder = os.path.dirname(os.path.abspath(path))
+            ensure_free_space(folder, weight_bytes(self.model.weights) * 1.05 + 2**20, path)
+            with atomic_path(path) as temporary:
+                self.model.save_weights(temporary, overwrite=True)
 
 
 class ResumableState(keras.callbacks.Callback):

@@ -6,10 +6,13 @@ Unknown keys are refused by name, so a typo never silently keeps a default.
 """
 
 import copy
+import numbers
 
 import yaml
 
 from depnet_tf import constants as C
+from depnet_tf.errors import ConfigError
+from depnet_tf.models import ARCHS, DepNetConfig
 
 DEFAULTS = {
     "arch": "depnet",
@@ -23,6 +26,9 @@ DEFAULTS = {
         "eval_clips_per_video": 10,  # evenly spread clips per validation video
         "batch_size": 16,
         "seed": 0,
+        # A subject's videos in two splits leak into the test scores; allowing
+        # it must be explicit, and is written to the run's summary.
+        "allow_subject_overlap": False,
     },
     "train": {
         "base_lr": C.BASE_LR,
@@ -41,14 +47,88 @@ DEFAULTS = {
 }
 
 
+def _integer(minimum):
+    def check(value):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+        return ok, f"an integer >= {minimum}"
+
+    return check
+
+
+def _number(low, high=None, low_open=False):
+    def check(value):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        ok = ok and (value > low if low_open else value >= low) and (high is None or value < high)
+        bound = f"> {low}" if low_open else f">= {low}"
+        return ok, f"a number {bound}" + (f" and < {high}" if high is not None else "")
+
+    return check
+
+
+def _text(optional):
+    def check(value):
+        ok = (isinstance(value, str) and value.strip() != "") or (optional and value in (None, ""))
+        return ok, "a non-empty string" + (" or null" if optional else "")
+
+    return check
+
+
+def _flag(value):
+    return isinstance(value, bool), "true or false"
+
+
+# The type and range of every `data` and `train` setting.
+CHECKS = {
+    "data": {
+        "manifest": _text(optional=True),
+        "cache": _text(optional=True),
+        "train_split": _text(optional=False),
+        "val_split": _text(optional=True),
+        "clips_per_video": _integer(1),
+        "eval_clips_per_video": _integer(1),
+        "batch_size": _integer(1),
+        "seed": _integer(0),
+        "allow_subject_overlap": _flag,
+    },
+    "train": {
+        "base_lr": _number(0, low_open=True),
+        "lr_gamma": _number(0),
+        "lr_power": _number(0),
+        "momentum": _number(0, 1),
+        "weight_decay": _number(0),
+        "early_stop_iterations": _integer(1),
+        "max_epochs": _integer(1),
+        "out_dir": _text(optional=False),
+        "end_to_end": _flag,
+        "unfreeze_last_stage": _flag,
+        "validate_every": _integer(1),
+        "deterministic": _flag,
+    },
+}
+
+
+def check_settings(config):
+    """Refuse a merged config with a setting of the wrong type or range, naming its key."""
+    for section, checks in CHECKS.items():
+        for key, check in checks.items():
+            value = config[section][key]
+            ok, expected = check(value)
+            if not ok:
+                raise ConfigError(
+                    f"config key '{section}.{key}' must be {expected}. Received: {value!r}"
+                )
+
+
 def _check_keys(values, defaults, where):
     for key, value in values.items():
         if key not in defaults:
             known = sorted(defaults)
-            raise ValueError(f"unknown config key '{where}{key}'; known keys: {known}")
-        if isinstance(defaults[key], dict) and key != "model":
+            raise ConfigError(f"unknown config key '{where}{key}'; known keys: {known}")
+        if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
-                raise ValueError(f"config section '{where}{key}' must be a mapping, got {value!r}")
+                raise ConfigError(f"config section '{where}{key}' must be a mapping, got {value!r}")
+            if key == "model":
+                continue
             _check_keys(value, defaults[key], f"{where}{key}.")
 
 
@@ -68,11 +148,13 @@ def merge_config(values, overrides=None):
             merged[key].update(value)
         else:
             merged[key] = value
-    from depnet_tf.models import ARCHS, DepNetConfig
-
     if merged["arch"] not in ARCHS:
-        raise ValueError(f"config key 'arch' must be one of {ARCHS}. Received: {merged['arch']!r}")
-    merged["model"] = DepNetConfig.from_dict(merged["model"]).to_dict()
+        raise ConfigError(f"config key 'arch' must be one of {ARCHS}. Received: {merged['arch']!r}")
+    try:
+        merged["model"] = DepNetConfig.from_dict(merged["model"]).to_dict()
+    except ValueError as error:
+        raise ConfigError(f"config section 'model': {error}") from None
+    check_settings(merged)
     return merged
 
 
@@ -82,12 +164,16 @@ def read_config(path, overrides=None):
         with open(path) as file:
             values = yaml.safe_load(file) or {}
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (YAML) file") from None
     except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(values, dict):
-        raise ValueError(f"{path}: a config must be a mapping of sections")
+        raise ConfigError(f"{path}: a config must be a mapping of sections")
     try:
         return merge_config(values, overrides)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise ConfigError(f"{path}: {error}") from None

@@ -5,7 +5,7 @@ import types
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "mirrored", "multiworker")
+from depnet_tf.constants import STRATEGIES
 
 
 def make_strategy(name):
@@ -16,10 +16,10 @@ def make_strategy(name):
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy multiworker needs the TF_CONFIG environment variable "
+            raise ValueError("the multiworker strategy needs the TF_CONFIG environment variable "
                              "(cluster and task), see the README")
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"strategy must be one of {STRATEGIES}. Received: {name!r}")
+    raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
 
 
 def worker_shard(strategy):

@@ -13,34 +13,41 @@ A run writes to `train.out_dir`:
 - `val_predictions.csv`: the final per-video validation predictions.
 """
 
+import contextlib
+import logging
 import os
+import sys
 
 import keras
 import pandas as pd
 import tensorflow as tf
 import yaml
 
-from depnet_tf.atomic import atomic_path
 from depnet_tf.data import Manifest, cache_spec, clip_dataset, feature_dataset
 from depnet_tf.data.sampling import EpochClock
+from depnet_tf.errors import TrainingError
+from depnet_tf.evaluation.per_video import evaluate_clips
+from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries, write_large
 from depnet_tf.models import DepNetConfig, build_model
 from depnet_tf.training.callbacks import (
     AtomicBackupAndRestore,
+    AtomicModelCheckpoint,
     PerVideoValidation,
     ResumableState,
     StopOnNaN,
     SyncEpochClock,
+    weight_bytes,
 )
 from depnet_tf.training.distribute import make_strategy, patch_multiworker_fit, worker_shard
 from depnet_tf.training.early_stopping import IterationEarlyStopping
-from depnet_tf.training.evaluation import evaluate_clips
 from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
 from depnet_tf.training.optimizer import CaffeSGD
 from depnet_tf.training.schedule import CaffeInverseDecay
 
-class TrainingError(ValueError):
-    """Training could not finish properly; nothing final was written."""
+log = logging.getLogger(__name__)
+# Folders of a run that hold files written atomically (and so, after a kill, temporaries).
+RUN_FOLDERS = ("", "checkpoints", "backup", "backup_state")
 
 
 def paper_optimizer(train):
@@ -85,7 +92,7 @@ def _datasets(config, model, manifest, clock, shard):
         return training, validation
     if not data["cache"]:
         raise TrainingError("data.cache is not set: build a cache with `depnet cache`, "
-                            "or train on frames with --end-to-end")
+                            "or train on frames (train.end_to_end: true)")
     if model.config.backbone_weights is None:
         raise TrainingError("training on the cache needs fixed backbone weights: set "
                             "model.backbone_weights ('vggface2' or a file); a random backbone "
@@ -117,41 +124,43 @@ def shard_manifest(manifest, split, index, count):
     return Manifest(table, source=f"{manifest.source} (worker {index} of {count})", check_frames=False)
 
 
-def train(config, strategy="default", progress=True):
-    """Train a model as `config` (see `depnet_tf.training.config`) says; returns a summary dict."""
-    data, settings = config["data"], config["train"]
+def read_manifest(data):
+    """The run's manifest, with its splits and subjects checked (no subject in two splits)."""
     if not data["manifest"]:
         raise TrainingError("data.manifest is not set in the config")
-    out_dir = settings["out_dir"]
-    keras.utils.set_random_seed(data["seed"])  # same initial head weights in every run
-    if settings["deterministic"]:
-        tf.config.experimental.enable_op_determinism()
     manifest = Manifest.read(data["manifest"])
     manifest.split(data["train_split"])  # an empty split is an error that names the splits
     if data["val_split"]:
         manifest.split(data["val_split"])
-    distribution = make_strategy(strategy)
-    shard = worker_shard(distribution)
-    with distribution.scope():
+    overlap = manifest.check_subjects(allow_overlap=data["allow_subject_overlap"])
+    if overlap:
+        log.warning("data.allow_subject_overlap is set: %d subjects have videos in more than "
+                    "one split (first: %s); test scores are not subject-independent",
+                    len(overlap), next(iter(overlap.items())))
+    return manifest, overlap
+
+
+def build_trainee(config, strategy, shard, xla=True):
+    """(full model, the model that `fit` trains), compiled as the paper trains."""
+    settings = config["train"]
+    with strategy.scope():
         model = build_model(config["arch"], DepNetConfig.from_dict(config["model"]))
         if settings["end_to_end"] and settings["unfreeze_last_stage"]:
             unfreeze_last_stage(model)
         trainee = model if settings["end_to_end"] else model.head_model()
         # XLA is off for deterministic runs (not all XLA ops are) and under
         # tf.distribute, where Keras' compiled train step fails on TF 2.21.
-        xla = "auto" if strategy == "default" and not settings["deterministic"] else False
-        compile_like_the_paper(trainee, settings, jit_compile=xla)
+        jit = "auto" if xla and not settings["deterministic"] else False
+        compile_like_the_paper(trainee, settings, jit_compile=jit)
         if shard is not None:
             patch_multiworker_fit(trainee)
-    clock = EpochClock()
-    training, validation = _datasets(config, model, manifest, clock, shard)
-    if shard is not None:
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-        training = training.with_options(options)
+    return model, trainee
 
+
+def run_callbacks(settings, clock, validation):
+    """The callbacks of a run, and the two whose state the summary reads."""
+    out_dir = settings["out_dir"]
     checkpoints = os.path.join(out_dir, "checkpoints")
-    os.makedirs(checkpoints, exist_ok=True)
     nan_stop = StopOnNaN()
     early_stop = IterationEarlyStopping(settings["early_stop_iterations"])
     callbacks = [
@@ -163,18 +172,79 @@ def train(config, strategy="default", progress=True):
     ]
     if validation:
         callbacks.append(PerVideoValidation(validation, settings["validate_every"]))
-        callbacks.append(keras.callbacks.ModelCheckpoint(
+        callbacks.append(AtomicModelCheckpoint(
             os.path.join(checkpoints, "best.weights.h5"), monitor="val_rmse", mode="min",
-            save_best_only=True, save_weights_only=True, verbose=0))
+            save_best_only=True, verbose=0))
     callbacks += [
-        keras.callbacks.ModelCheckpoint(os.path.join(checkpoints, "last.weights.h5"),
-                                        save_weights_only=True),
+        AtomicModelCheckpoint(os.path.join(checkpoints, "last.weights.h5")),
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
     ]
+    return callbacks, nan_stop, early_stop
+
+
+def check_run_space(out_dir, model, trainee):
+    """Refuse to start a run whose files cannot fit on the disk (h5py may crash when it fills).
+
+    At once a run holds: the backup (weights and optimizer slots, plus its
+    temporary while it is replaced), the last and best checkpoints, and at the
+    end the full `model.keras`.
+    """
+    trained = weight_bytes(trainee.weights)
+    needed = 2 * 3 * trained + 2 * trained + 2 * weight_bytes(model.weights)
+    ensure_free_space(out_dir, needed, f"the run's checkpoints and model ({out_dir})")
+
+
+def write_outputs(config, model, trainee, validation, summary):
+    """Validation predictions, `model.keras` and `config.yaml`, each atomically."""
+    out_dir = config["train"]["out_dir"]
+    if validation:
+        table, scores = evaluate_clips(trainee, validation)
+        summary.update({f"val_{k}": v for k, v in scores.items()})
+        with atomic_path(os.path.join(out_dir, "val_predictions.csv")) as temporary:
+            table.to_csv(temporary, index=False)
+    model_path = os.path.join(out_dir, "model.keras")
+    write_large(model_path, model.save, weight_bytes(model.weights), "the model")
+    with atomic_path(os.path.join(out_dir, "config.yaml")) as temporary:
+        with open(temporary, "w") as file:
+            yaml.safe_dump(config, file, sort_keys=False)
+    summary["model"] = model_path
+    return summary
+
+
+def train(config, strategy="default", progress=True):
+    """Train a model as `config` (see `depnet_tf.training.config`) says; returns a summary dict.
+
+    The steps: read and check the manifest, build and compile the model,
+    build the datasets, `fit` with the run's callbacks, then write the outputs.
+    Progress (Keras' bar) goes to standard error.
+    """
+    data, settings = config["data"], config["train"]
+    out_dir = settings["out_dir"]
+    keras.utils.set_random_seed(data["seed"])  # same initial head weights in every run
+    if settings["deterministic"]:
+        tf.config.experimental.enable_op_determinism()
+    manifest, overlap = read_manifest(data)
+    distribution = make_strategy(strategy)
+    shard = worker_shard(distribution)
+    model, trainee = build_trainee(config, distribution, shard, xla=strategy == "default")
+    clock = EpochClock()
+    training, validation = _datasets(config, model, manifest, clock, shard)
+    if shard is not None:
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        training = training.with_options(options)
+
+    for folder in RUN_FOLDERS:
+        remove_stale_temporaries(os.path.join(out_dir, folder))
+    check_run_space(out_dir, model, trainee)
+    os.makedirs(os.path.join(out_dir, "checkpoints"), exist_ok=True)
+    callbacks, nan_stop, early_stop = run_callbacks(settings, clock, validation)
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
-    history = trainee.fit(training, epochs=settings["max_epochs"], callbacks=callbacks,
-                          shuffle=False, verbose=1 if progress else 0)
+    # Keras' progress bar writes to standard output, which belongs to the summary.
+    with contextlib.redirect_stdout(sys.stderr):
+        history = trainee.fit(training, epochs=settings["max_epochs"], callbacks=callbacks,
+                              shuffle=False, verbose=1 if progress else 0)
     if nan_stop.nan_iteration is not None:
         raise TrainingError(
             f"the loss became NaN at iteration {nan_stop.nan_iteration}; training stopped and no "
@@ -183,16 +253,6 @@ def train(config, strategy="default", progress=True):
     summary = {"epochs": len(history.epoch), "iterations": early_stop.iteration,
                "early_stopped_at_iteration": early_stop.stopped_iteration,
                "best_train_iteration_loss": early_stop.best}
-    if validation:
-        table, scores = evaluate_clips(trainee, validation)
-        summary.update({f"val_{k}": v for k, v in scores.items()})
-        with atomic_path(os.path.join(out_dir, "val_predictions.csv")) as temporary:
-            table.to_csv(temporary, index=False)
-    model_path = os.path.join(out_dir, "model.keras")
-    with atomic_path(model_path) as temporary:
-        model.save(temporary)
-    with atomic_path(os.path.join(out_dir, "config.yaml")) as temporary:
-        with open(temporary, "w") as file:
-            yaml.safe_dump(config, file, sort_keys=False)
-    summary["model"] = model_path
-    return summary
+    if overlap:
+        summary["subject_overlap_allowed"] = {s: list(v) for s, v in overlap.items()}
+    return write_outputs(config, model, trainee, validation, summary)

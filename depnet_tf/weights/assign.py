@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from depnet_tf.weights.errors import WeightsError
+from depnet_tf.errors import WeightsError
 
 _SHOWN = 6  # names listed per problem in a one-line error
 
@@ -20,10 +20,11 @@ class LoadReport:
     unexpected: list = dataclasses.field(default_factory=list)  # file layers the model lacks
     mismatched: list = dataclasses.field(default_factory=list)  # (name, file shapes, model shapes)
     ignored: list = dataclasses.field(default_factory=list)  # used on purpose: e.g. no top
+    not_numeric: list = dataclasses.field(default_factory=list)  # (name, dtypes): e.g. bytes
 
     @property
     def ok(self):
-        return not (self.missing or self.unexpected or self.mismatched)
+        return not (self.missing or self.unexpected or self.mismatched or self.not_numeric)
 
     def problems(self):
         parts = []
@@ -38,6 +39,9 @@ class LoadReport:
             )
             more = f" (+{len(self.mismatched) - _SHOWN} more)" if len(self.mismatched) > _SHOWN else ""
             parts.append(f"{len(self.mismatched)} shape mismatches [{shown}{more}]")
+        if self.not_numeric:
+            shown = ", ".join(f"{name}: {dtypes}" for name, dtypes in self.not_numeric[:_SHOWN])
+            parts.append(f"{len(self.not_numeric)} layers hold values that are not numbers [{shown}]")
         return "; ".join(parts)
 
     def summary(self):
@@ -65,8 +69,11 @@ def match(backbone, tensors, report):
         arrays = tensors[name]
         want = [tuple(w.shape) for w in layer.weights]
         got = [tuple(np.shape(a)) for a in arrays]
+        kinds = [np.asarray(a).dtype for a in arrays]
         if want != got:
             report.mismatched.append((name, got, want))
+        elif any(dtype.kind not in "fiu" for dtype in kinds):
+            report.not_numeric.append((name, [str(dtype) for dtype in kinds]))
         else:
             pairs.append((layer, arrays))
     for name in tensors:

@@ -1,19 +1,20 @@
 """`inspect_weights` and `convert_weights`: what a weight file holds, and our own copy of it."""
 
+import os
+
 import numpy as np
 
-from depnet_tf.atomic import atomic_path
+from depnet_tf.backbones.senet50 import SENet50Backbone
+from depnet_tf.files import remove_stale_temporaries, write_large
 from depnet_tf.weights.assign import LoadReport, match
-from depnet_tf.weights.errors import WeightsError
+from depnet_tf.errors import WeightsError
 from depnet_tf.weights.loader import load_vggface2, read_weights
 
 
 def _senet_for(tensors, stem):
-    from depnet_tf.backbones.senet50 import SENet50
-
     include_top = "classifier" in tensors
     kwargs = {"classes": int(np.shape(tensors["classifier"][0])[-1])} if include_top else {}
-    return SENet50(input_shape=(32, 32, 3), include_top=include_top, stem=stem, **kwargs)
+    return SENet50Backbone(input_shape=(32, 32, 3), include_top=include_top, stem=stem, **kwargs)
 
 
 def inspect_weights(path):
@@ -50,8 +51,9 @@ def convert_weights(source, destination):
     _, stem, tensors = read_weights(source)
     model = _senet_for(tensors, stem)
     report = load_vggface2(model, source, strict=True)
-    with atomic_path(destination) as temporary:
-        model.save_weights(temporary)
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(destination)))
+    size = sum(int(np.prod(w.shape)) * 4 for w in model.weights)
+    write_large(destination, model.save_weights, size, "the weights")
     _, written_stem, written = read_weights(destination)
     if written_stem != stem or written.keys() != tensors.keys() or not all(
         np.array_equal(a, b) for name in tensors for a, b in zip(tensors[name], written[name])

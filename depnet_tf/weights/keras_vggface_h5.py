@@ -10,7 +10,7 @@ groups (`conv1/7x7_s2/bn` sits inside `conv1/7x7_s2`). A file written by
 
 import numpy as np
 
-from depnet_tf.weights.errors import WeightsError
+from depnet_tf.errors import WeightsError
 
 STEM = "vggface"
 

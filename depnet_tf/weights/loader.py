@@ -16,9 +16,10 @@ import warnings
 
 import h5py
 
+from depnet_tf.backbones.senet50 import SENet50Backbone
 from depnet_tf.weights import keras_vggface_h5, pytorch_pickle
 from depnet_tf.weights.assign import LoadReport, assign
-from depnet_tf.weights.errors import WeightsError
+from depnet_tf.errors import WeightsError
 
 KERAS_VGGFACE_FILES = {
     False: "rcmalli_vggface_tf_notop_senet50.h5",
@@ -38,12 +39,10 @@ def keras_home():
 
 def find_backbone(model):
     """The SENet50 of `model`: the model itself, or the one inside a DepNet/baseline."""
-    from depnet_tf.backbones.senet50 import SENet50
-
     pending = [model]
     while pending:
         layer = pending.pop(0)
-        if isinstance(layer, SENet50):
+        if isinstance(layer, SENet50Backbone):
             return layer
         if hasattr(layer, "layer"):  # wrappers such as PerFrame
             pending.append(layer.layer)
@@ -99,10 +98,8 @@ def _describe_native(h5file):
 def _read_native(path, stem, include_top, classes):
     # Keras names the groups of a .weights.h5 after layer classes, in graph
     # order, so the file is read into a SENet50 of the same shape, then by name.
-    from depnet_tf.backbones.senet50 import SENet50
-
     kwargs = {"classes": classes} if include_top else {}
-    model = SENet50(input_shape=(32, 32, 3), include_top=include_top, stem=stem, **kwargs)
+    model = SENet50Backbone(input_shape=(32, 32, 3), include_top=include_top, stem=stem, **kwargs)
     try:
         model.load_weights(path)
     except (ValueError, KeyError, OSError) as error:
@@ -162,7 +159,7 @@ def load_vggface2(model, path, *, strict=True):
     """Load SE-ResNet-50 weights into a `SENet50`, or into the one inside a DepNet.
 
     Args:
-        model: a `SENet50`, or a model that contains one (DepNet, "senet-single").
+        model: a `SENet50Backbone`, or a model that contains one (DepNet, "senet-single").
         path: a keras-vggface `.h5`, a VGGFace2-pytorch `.pkl`, our `.weights.h5`,
             or `"vggface2"` for keras-vggface's cached or downloaded file.
         strict: bool. If True (default), every backbone weight must be set

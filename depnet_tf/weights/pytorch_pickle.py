@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from depnet_tf.weights.errors import WeightsError
+from depnet_tf.errors import WeightsError
 
 STEM = "caffe"
 

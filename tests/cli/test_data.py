@@ -2,7 +2,7 @@ import pandas as pd
 
 from depnet_tf.cli.main import main
 from tests.data.test_manifest import make_avec2014
-from tests.data.videos import write_blank_video, write_face_video
+from tests.faces.videos import write_blank_video, write_face_video
 
 
 def test_faces_command_reports_skips_and_exits_non_zero(tmp_path, capsys):

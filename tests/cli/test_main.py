@@ -22,3 +22,14 @@ def test_parse_overrides_types():
     assert parse_overrides(["a=1", "b=0.5", "c=[3, 5]", "d=null", "e=x.h5"]) == {
         "a": 1, "b": 0.5, "c": [3, 5], "d": None, "e": "x.h5"
     }
+
+
+def test_unexpected_errors_are_one_line_with_a_debug_hint():
+    from depnet_tf.cli.main import describe_error
+
+    message, code = describe_error(TypeError("unsupported operand\ntype(s)"))
+    assert code == 1 and "\n" not in message
+    assert message == ("unexpected error: TypeError: unsupported operand type(s) "
+                       "(run with --debug (or DEPNET_DEBUG=1) for the traceback)")
+    message, code = describe_error(PermissionError(13, "Permission denied", "/root/x"))
+    assert code == 2 and message == "error: /root/x: cannot write (permission denied)"

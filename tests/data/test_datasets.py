@@ -150,7 +150,7 @@ def _manifest_with_a_broken_frame(tmp_path, broken_bytes):
 def test_an_unreadable_frame_is_named(tmp_path, broken_bytes):
     import tensorflow as tf
 
-    from depnet_tf.data.clips import frame_error
+    from depnet_tf.data.frames import frame_error
 
     manifest, broken = _manifest_with_a_broken_frame(tmp_path, broken_bytes)
     clips = clip_dataset(manifest, "train", num_frames=3, clips_per_video=4, image_size=32, batch_size=8)

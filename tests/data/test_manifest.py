@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from depnet_tf.data.avec import avec2013_manifest, avec2014_manifest
 from depnet_tf.data import DataError, Manifest
 
 
@@ -91,7 +92,7 @@ def make_avec2014(root):
 def test_avec2014_layout(tmp_path):
     videos, labels = make_avec2014(tmp_path)
     with pytest.warns(UserWarning, match="frame folders do not exist yet"):
-        manifest = Manifest.avec2014(videos, labels, tmp_path / "faces")
+        manifest = avec2014_manifest(videos, labels, tmp_path / "faces")
     table = manifest.table.set_index("video_id")
     assert sorted(table.index) == ["203_1_Freeform", "203_1_Northwind", "205_2_Freeform",
                                    "205_2_Northwind", "210_1_Freeform", "210_1_Northwind"]
@@ -107,9 +108,9 @@ def test_avec2013_layout_and_missing_label(tmp_path):
     (labels / "Training_DepressionLabels").mkdir(parents=True)
     (labels / "Training_DepressionLabels" / "236_1_Depression.csv").write_text("24")
     with pytest.warns(UserWarning):
-        manifest = Manifest.avec2013(videos, labels, tmp_path / "faces")
+        manifest = avec2013_manifest(videos, labels, tmp_path / "faces")
     assert manifest.table[["video_id", "label", "split", "subject"]].values.tolist() == [["236_1", 24.0, "train", "236"]]
     (videos / "Testing").mkdir()
     (videos / "Testing" / "240_2_cut_combined.mp4").write_bytes(b"x")
     with pytest.raises(DataError, match="no label file 240_2_Depression.csv for partition Testing"):
-        Manifest.avec2013(videos, labels, tmp_path / "faces")
+        avec2013_manifest(videos, labels, tmp_path / "faces")

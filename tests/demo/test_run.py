@@ -52,10 +52,11 @@ def test_baseline_is_the_training_mean(report):
     assert result["rmse"] == pytest.approx(np.sqrt(np.mean((test["prediction"] - test["label"]) ** 2)))
 
 
-def test_bad_settings_name_the_option():
-    with pytest.raises(ValueError, match="--frames"):
+def test_bad_settings_name_the_argument():
+    # The library names its arguments; the command line names its flags (below).
+    with pytest.raises(ValueError, match="`frames_per_video`"):
         DemoSettings(frames_per_video=2)
-    with pytest.raises(ValueError, match="--videos"):
+    with pytest.raises(ValueError, match="`num_videos`"):
         DemoSettings(num_videos=2)
 
 

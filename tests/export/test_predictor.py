@@ -7,7 +7,7 @@ import pytest
 
 from depnet_tf.cli.main import main
 from depnet_tf.export import export_tflite, load_predictor, predict_path, signature_metadata
-from tests.data.videos import write_blank_video
+from tests.faces.videos import write_blank_video
 
 
 @pytest.fixture(scope="module")

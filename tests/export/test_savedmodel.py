@@ -84,7 +84,7 @@ def test_wrong_dtype_and_shape_are_refused(exported):
 def test_existing_version_needs_force(small_model, exported):
     model, _ = small_model
     out, target = exported
-    with pytest.raises(ValueError, match="exists; pick another --version or pass --force"):
+    with pytest.raises(ValueError, match="exists; pick another `version` or pass force=True"):
         export_savedmodel(model, out, "depnet", 1)
     stamp = os.path.getmtime(os.path.join(target, "saved_model.pb"))
     assert export_savedmodel(model, out, "depnet", 1, force=True) == target

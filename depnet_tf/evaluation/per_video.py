@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from depnet_tf.constants import SEVERITY_NAMES
+from depnet_tf.constants import EVAL_CLIPS, SEVERITY_NAMES
 from depnet_tf.severity import severity_band
 
 
@@ -12,10 +12,13 @@ def rmse_mae(labels, predictions):
     return float(np.sqrt(np.mean(errors**2))), float(np.mean(np.abs(errors)))
 
 
-def clip_predictions(model, dataset):
+def clip_predictions(model, dataset, progress=False):
     """(video ids, labels, predictions) of every clip of a `with_ids=True` dataset."""
+    from tqdm.auto import tqdm
+
     ids, labels, predictions = [], [], []
-    for inputs, label, video_id in dataset:
+    batches = tqdm(dataset, desc="evaluate", unit="batch", disable=None if progress else True, leave=False)
+    for inputs, label, video_id in batches:
         predictions.append(np.asarray(model(inputs, training=False)).reshape(-1))
         labels.append(np.asarray(label).reshape(-1))
         ids += [v.decode() for v in np.asarray(video_id)]
@@ -33,9 +36,9 @@ def per_video(ids, labels, predictions):
     return table
 
 
-def evaluate_clips(model, dataset):
+def evaluate_clips(model, dataset, progress=False):
     """Per-video table and summary scores (over videos, the paper's metric, and over clips)."""
-    ids, labels, predictions = clip_predictions(model, dataset)
+    ids, labels, predictions = clip_predictions(model, dataset, progress)
     table = per_video(ids, labels, predictions)
     video_rmse, video_mae = rmse_mae(table["label"], table["prediction"])
     clip_rmse, clip_mae = rmse_mae(labels, predictions)
@@ -47,7 +50,8 @@ def evaluate_clips(model, dataset):
     return table, summary
 
 
-def evaluate_model(model, manifest, split, clips=10, batch_size=8, cache=None):
+def evaluate_model(model, manifest, split, clips=EVAL_CLIPS, batch_size=8, cache=None,
+                   progress=False):
     """Per-video evaluation of a full `DepressionRegressor` on one manifest split.
 
     With `cache`, the model's head runs on the cached features (checked against
@@ -62,10 +66,10 @@ def evaluate_model(model, manifest, split, clips=10, batch_size=8, cache=None):
     if cache:
         dataset = feature_dataset(cache, manifest, split, steps, clips_per_video=clips,
                                   batch_size=batch_size, with_ids=True, spec=cache_spec(model))
-        return evaluate_clips(model.head_model(), dataset)
+        return evaluate_clips(model.head_model(), dataset, progress)
     dataset = clip_dataset(manifest, split, steps, clips_per_video=clips,
                            image_size=model.config.image_size, batch_size=batch_size, with_ids=True)
-    return evaluate_clips(model, dataset)
+    return evaluate_clips(model, dataset, progress)
 
 
 def format_summary(summary, table):

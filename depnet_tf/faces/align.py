@@ -3,6 +3,8 @@
 import cv2
 import numpy as np
 
+from depnet_tf.constants import CROP_MODES
+
 # The widely used 5-point template for 112x112 tight face crops (eyes, nose tip,
 # mouth corners; image-left first), here doubled to 224 and shrunk by 0.8 about
 # (112, 120). That leaves the margin of VGGFace2's loose crops (detector boxes
@@ -12,7 +14,6 @@ _TIGHT_112 = np.array(
 )
 LOOSE_TEMPLATE_224 = (_TIGHT_112 * 2.0 - [112.0, 120.0]) * 0.8 + [112.0, 120.0]
 BOX_ENLARGE = 1.3  # VGGFace2: boxes enlarged by 30% before cropping
-CROP_MODES = ("align", "box")
 
 
 def similarity_transform(source, target):

@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depnet_tf.data import openface
-from depnet_tf.data.align import LOOSE_TEMPLATE_224, align_face, similarity_transform
-from depnet_tf.data.errors import DataError
-from depnet_tf.data.faces import extract_all, extract_faces, is_finished
-from tests.data.videos import astronaut_face, write_blank_video, write_face_video
+from depnet_tf.data.frames import list_frames, read_frames
+from depnet_tf.faces import openface
+from depnet_tf.faces.align import LOOSE_TEMPLATE_224, align_face, similarity_transform
+from depnet_tf.errors import DataError
+from depnet_tf.faces.extract import extract_all, extract_faces, is_finished
+from tests.faces.videos import astronaut_face, write_blank_video, write_face_video
 
 
 def test_faces_found_in_at_least_90_percent_of_frames(extracted):
@@ -116,9 +117,9 @@ def test_read_openface_folder_with_failed_frames(tmp_path):
         rows.append({"frame": frame, "face_id": 0, "timestamp": (frame - 1) / 30,
                      "confidence": 0.98 if frame != 5 else 0.3, "success": 0 if frame == 2 else 1})
     openface.write_csv(tmp_path / "203_1_cut_combined.csv", rows)
-    frames = openface.list_frames(folder)
+    frames = list_frames(folder)
     assert [n for n, _ in frames] == [1, 3, 4, 6]
-    image = openface.read_image(frames[0][1], size=224)
+    image = read_frames([frames[0][1]], 224)[0]
     assert image.shape == (224, 224, 3) and image.dtype == np.uint8
 
 
@@ -127,14 +128,14 @@ def test_grayscale_and_rgba_frames_are_read_as_rgb(tmp_path):
     rgba = tmp_path / "frame_det_00_000002.png"
     cv2.imwrite(str(gray), np.full((40, 40), 100, np.uint8))
     cv2.imwrite(str(rgba), np.dstack([np.full((40, 40, 3), 50, np.uint8), np.full((40, 40), 255, np.uint8)]))
-    assert openface.read_image(gray).shape == (40, 40, 3)
-    assert openface.read_image(rgba, size=32).shape == (32, 32, 3)
+    assert read_frames([gray], 40)[0].shape == (40, 40, 3)
+    assert read_frames([rgba], 32)[0].shape == (32, 32, 3)
 
 
 def test_folder_without_images(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(DataError, match="holds no images"):
-        openface.list_frames(tmp_path)
+        list_frames(tmp_path)
 
 
 def test_astronaut_video_writer_makes_real_files(tmp_path):

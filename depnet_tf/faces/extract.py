@@ -10,15 +10,15 @@ import os
 import shutil
 
 import cv2
+from tqdm.auto import tqdm
 
-from depnet_tf.atomic import atomic_path
-from depnet_tf.data import openface
-from depnet_tf.data.align import CROP_MODES, align_face, crop_box
-from depnet_tf.data.errors import DataError
-from depnet_tf.data.video import VideoReader, find_videos
+from depnet_tf.files import atomic_path, remove_stale_temporaries
+from depnet_tf.faces import openface
+from depnet_tf.constants import CROP_MODES, FACE_EVERY, FACE_MAX_FRAMES
+from depnet_tf.faces.align import align_face, crop_box
+from depnet_tf.errors import DataError, StorageError
+from depnet_tf.faces.video import VideoReader, find_videos
 
-DEFAULT_EVERY = 1
-DEFAULT_MAX_FRAMES = 600  # evenly spread over the video; enough for many T=5 clips
 
 
 @dataclasses.dataclass
@@ -37,8 +37,8 @@ def is_finished(out_dir, stem):
     )
 
 
-def extract_faces(video, out_dir, detector, *, every=DEFAULT_EVERY, max_frames=DEFAULT_MAX_FRAMES,
-                  crop="align", image_size=224, chunk=64, overwrite=False):
+def extract_faces(video, out_dir, detector, *, every=FACE_EVERY, max_frames=FACE_MAX_FRAMES,
+                  crop="align", image_size=224, chunk=64, overwrite=False, progress=False):
     """Detect, align and write the faces of one video; returns a `FaceResult`.
 
     Args:
@@ -51,6 +51,7 @@ def extract_faces(video, out_dir, detector, *, every=DEFAULT_EVERY, max_frames=D
         image_size: side of the written crops.
         chunk: frames decoded and detected at a time (bounds memory).
         overwrite: redo a finished video.
+        progress: show a progress bar over the sampled frames (on standard error).
 
     Raises:
         DataError: unreadable video, or no face in any sampled frame. Nothing is
@@ -75,7 +76,9 @@ def extract_faces(video, out_dir, detector, *, every=DEFAULT_EVERY, max_frames=D
         os.makedirs(temporary_dir)
         indices = reader.sample_indices(every, max_frames)
         pending = []
-        for index, frame in reader.read(indices):
+        frames = tqdm(reader.read(indices), total=len(indices), desc="faces", unit="frame",
+                      disable=None if progress else True, leave=False)
+        for index, frame in frames:
             pending.append((index, frame))
             if len(pending) == chunk:
                 rows += _process(pending, detector, temporary_dir, reader.fps, crop, image_size)
@@ -126,21 +129,20 @@ def extract_all(inputs, out_dir, detector=None, progress=True, **options):
     Returns:
         (results, failures): `FaceResult`s, and (video, message) pairs.
     """
-    from tqdm.auto import tqdm
-
-    from depnet_tf.data.detector import FaceDetector
+    from depnet_tf.faces.detector import FaceDetector
 
     videos = find_videos(inputs)
     if not videos:
         raise DataError(f"no video files found in {[os.fspath(i) for i in inputs]}")
     detector = detector or FaceDetector()
     os.makedirs(out_dir, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     results, failures = [], []
-    for video in tqdm(videos, desc="faces", unit="video", disable=not progress):
+    for video in tqdm(videos, desc="faces", unit="video", disable=None if progress else True):
         try:
             results.append(extract_faces(video, out_dir, detector, **options))
         except DataError as error:
             failures.append((video, str(error)))
-        except OSError as error:  # its output cannot be written, e.g. a file in the way
+        except (OSError, StorageError) as error:  # its output cannot be written
             failures.append((video, f"{video}: cannot write its faces: {error}"))
     return results, failures

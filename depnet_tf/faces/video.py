@@ -5,7 +5,7 @@ import os
 import cv2
 import numpy as np
 
-from depnet_tf.data.errors import DataError
+from depnet_tf.errors import DataError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
 

@@ -1,0 +1,41 @@
+"""`DemoSettings`: the sizes of `depnet demo` (light: the command line reads its defaults)."""
+
+import dataclasses
+
+from depnet_tf import constants as C
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSettings:
+    """Sizes of the demo. The defaults finish in a few minutes on a 2-core CPU.
+
+    Training is the paper's recipe (SGD, base lr 1e-5, momentum 0.9, Caffe's inv
+    policy, coupled weight decay 5e-4, Euclidean loss, 200-iteration early
+    stopping) on the frozen backbone's cached features, shortened to 4 epochs of
+    75 iterations, on 64x64 face crops instead of 224x224 (the README lists both).
+    """
+
+    num_videos: int = 32
+    frames_per_video: int = 36
+    test_fraction: float = 0.25
+    image_size: int = 64
+    num_frames: int = C.NUM_FRAMES
+    fc_units: int = C.FC_UNITS
+    base_lr: float = C.BASE_LR
+    max_epochs: int = 4
+    clips_per_video: int = 50
+    eval_clips_per_video: int = 10
+    batch_size: int = 16
+    seed: int = 0
+    backbone_weights: str | None = "auto"  # "auto": VGGFace2 if cached, else random
+
+    def __post_init__(self):
+        if self.num_videos < 4:
+            raise ValueError(f"`num_videos` must be at least 4. Received: num_videos={self.num_videos}")
+        if self.frames_per_video < self.num_frames:
+            raise ValueError(f"`frames_per_video` must be at least T={self.num_frames}. "
+                             f"Received: frames_per_video={self.frames_per_video}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={self.test_fraction}")
+        if self.max_epochs < 1:
+            raise ValueError(f"`max_epochs` must be at least 1. Received: max_epochs={self.max_epochs}")

@@ -1,0 +1,78 @@
+"""`export_version`: one exported version, the SavedModel plus its TFLite and ONNX files.
+
+The same command run again completes a version that a killed run left without
+a requested TFLite or ONNX file, instead of refusing it; a version exported
+from another model is replaced only with `force`.
+"""
+
+import logging
+import os
+
+from depnet_tf.errors import VersionExistsError
+from depnet_tf.export.onnx import export_onnx
+from depnet_tf.export.savedmodel import (
+    check_version,
+    export_fingerprint,
+    export_savedmodel,
+    is_complete,
+    read_fingerprint,
+    signature_metadata,
+)
+from depnet_tf.export.tflite import QUANTIZATIONS, export_tflite
+from depnet_tf.files import remove_stale_temporaries
+
+log = logging.getLogger(__name__)
+
+
+def artifact_paths(out_dir, name, version, tflite=(), onnx=False):
+    """{kind: path} of the files beside a version: `tflite-<quantization>` and `onnx`."""
+    paths = {f"tflite-{q}": os.path.join(out_dir, f"{name}-v{version}-{q}.tflite") for q in tflite}
+    if onnx:
+        paths["onnx"] = os.path.join(out_dir, f"{name}-v{version}.onnx")
+    return paths
+
+
+def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=False, force=False):
+    """Export `model` as version `version` of `out_dir/name/`, with TFLite and ONNX files.
+
+    Args:
+        model: a `DepressionRegressor`.
+        out_dir: the serving folder (gets `name/version/` and `models.config`).
+        name, version: the TF-Serving model name and version number.
+        tflite: quantizations to write, each one of `QUANTIZATIONS`.
+        onnx: also write an ONNX file.
+        force: replace an existing version and its files.
+
+    Returns:
+        {"savedmodel": path, "reused": bool, kind: path for each file written}.
+    """
+    check_version(version)
+    unknown = [q for q in tflite if q not in QUANTIZATIONS]
+    if unknown:
+        raise ValueError(f"`tflite` must hold values of {QUANTIZATIONS}. Received: {unknown}")
+    target = os.path.join(out_dir, name, str(version))
+    extras = artifact_paths(out_dir, name, version, tflite, onnx)
+    remove_stale_temporaries(out_dir)
+    reused = False
+    if os.path.exists(target) and not force:
+        missing = [k for k, p in extras.items() if not os.path.isfile(p)]
+        same = is_complete(target) and read_fingerprint(target) == export_fingerprint(model)
+        if not same:
+            raise VersionExistsError(
+                target, "exists and was exported from another model (or is incomplete)")
+        if not missing:
+            raise VersionExistsError(target, "exists with every requested file")
+        log.info("%s exists for this model; writing its missing files: %s", target, missing)
+        extras = {k: extras[k] for k in missing}
+        reused = True
+    else:
+        export_savedmodel(model, out_dir, name, version, force=force)
+    written = {"savedmodel": target, "reused": reused}
+    metadata = signature_metadata(model)
+    for kind, path in extras.items():
+        if kind == "onnx":
+            export_onnx(model, path, metadata)
+        else:
+            export_tflite(model, target, path, kind.split("-", 1)[1], metadata)
+        written[kind] = path
+    return written

@@ -1,0 +1,73 @@
+import errno
+import os
+import subprocess
+
+import pytest
+
+from depnet_tf.errors import StorageError
+from depnet_tf.files import (
+    atomic_path,
+    ensure_free_space,
+    remove_stale_temporaries,
+    storage_error,
+    temporary_name,
+)
+
+
+def dead_pid():
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_atomic_path_renames_on_success_and_cleans_on_failure(tmp_path):
+    target = tmp_path / "a.txt"
+    with atomic_path(target) as temporary:
+        assert os.path.basename(temporary).startswith(".tmp-") and temporary.endswith("-a.txt")
+        open(temporary, "w").write("done")
+    assert target.read_text() == "done"
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "b.txt") as temporary:
+        open(temporary, "w").write("half")
+        raise RuntimeError
+    assert sorted(os.listdir(tmp_path)) == ["a.txt"]
+
+
+def test_storage_errors_name_the_final_path(tmp_path):
+    target = tmp_path / "out.bin"
+    with pytest.raises(StorageError, match=f"^{target}: cannot write \\(no space left on device\\)$"):
+        with atomic_path(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert os.listdir(tmp_path) == []
+    assert storage_error(OSError(errno.EINVAL, "bad"), "x") is None
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    host = os.path.basename(temporary_name(tmp_path / "x")).split(".")[1].split("-", 1)[1]
+    dead = tmp_path / f".tmp-{host}.{dead_pid()}.abcdef-v_aligned"
+    dead.mkdir()
+    (dead / "f.png").write_bytes(b"x")
+    alive = tmp_path / f".tmp-{host}.1.abcdef-model.keras"  # pid 1 runs
+    alive.write_bytes(b"x")
+    legacy_old = tmp_path / ".tmp-0123abcd-old.npz"  # an older version's name, long untouched
+    legacy_old.write_bytes(b"x")
+    os.utime(legacy_old, (0, 0))
+    other_host_new = tmp_path / ".tmp-elsewhere.42.abcdef-new.npz"  # another host, just written
+    other_host_new.write_bytes(b"x")
+    mine = tmp_path / ".tmp-notours"  # not our pattern
+    mine.write_bytes(b"x")
+    removed = remove_stale_temporaries(tmp_path)
+    assert sorted(removed) == sorted([dead.name, legacy_old.name])
+    assert alive.exists() and other_host_new.exists() and mine.exists()
+
+
+def test_own_active_temporary_is_kept(tmp_path):
+    with atomic_path(tmp_path / "a.bin") as temporary:
+        open(temporary, "wb").write(b"x")
+        assert remove_stale_temporaries(tmp_path) == []
+        assert os.path.exists(temporary)
+
+
+def test_free_space_is_checked_before_writing(tmp_path):
+    with pytest.raises(StorageError, match="not enough free space for the weights: it needs about"):
+        ensure_free_space(tmp_path / "not" / "yet", 10**18, "the weights")
+    ensure_free_space(tmp_path, 1)
