@@ -62,26 +62,48 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         detector = FaceDetector()
-        detector.detect([keras.ops.convert_to_numpy(keras.ops.zeros((480, 640, 3), "uint8"))])  # warm up
+        detector.detect(
+            [keras.ops.convert_to_numpy(keras.ops.zeros((480, 640, 3), "uint8"))]
+        )  # warm up
         records, faces_out = [], os.path.join(folder, "faces")
         extraction_time = frames_done = 0
         for i in range(args.videos):
-            video = write_face_video(os.path.join(folder, f"v{i}.avi"), num_frames=args.frames, seed=i)
-            seconds, result = timed(lambda: extract_faces(video, faces_out, detector, max_frames=None))
+            video = write_face_video(
+                os.path.join(folder, f"v{i}.avi"), num_frames=args.frames, seed=i
+            )
+            seconds, result = timed(
+                lambda video=video: extract_faces(video, faces_out, detector, max_frames=None)
+            )
             extraction_time += seconds
             frames_done += result.sampled
-            records.append({"video_id": f"v{i}", "frames": os.path.join(faces_out, f"v{i}_aligned"),
-                            "label": 5 + 10 * i, "split": "train", "subject": f"s{i}"})
-        rows.append(("face extraction (640x480, MTCNN + align)", f"{frames_done / extraction_time:.1f} frames/s"))
+            records.append(
+                {
+                    "video_id": f"v{i}",
+                    "frames": os.path.join(faces_out, f"v{i}_aligned"),
+                    "label": 5 + 10 * i,
+                    "split": "train",
+                    "subject": f"s{i}",
+                }
+            )
+        rows.append(
+            (
+                "face extraction (640x480, MTCNN + align)",
+                f"{frames_done / extraction_time:.1f} frames/s",
+            )
+        )
 
         pd.DataFrame(records).to_csv(os.path.join(folder, "manifest.csv"), index=False)
         manifest = Manifest.read(os.path.join(folder, "manifest.csv"))
         model = build_depnet(DepNetConfig())
         cache = os.path.join(folder, "cache")
         seconds, _ = timed(lambda: build_cache(model, manifest, cache, progress=False))
-        rows.append(("cache build (SENet50 + C. Max Pool, 224 px)", f"{frames_done / seconds:.1f} frames/s"))
+        rows.append(
+            ("cache build (SENet50 + C. Max Pool, 224 px)", f"{frames_done / seconds:.1f} frames/s")
+        )
 
-        common = dict(num_frames=5, clips_per_video=args.clips, training=True, batch_size=args.batch_size)
+        common = dict(
+            num_frames=5, clips_per_video=args.clips, training=True, batch_size=args.batch_size
+        )
         frames_data = clip_dataset(manifest, "train", image_size=224, **common)
         features_data = feature_dataset(cache, manifest, "train", **common)
         head = model.head_model()
@@ -91,7 +113,7 @@ def main():
         frames_seconds = epoch_seconds(model, frames_data)
         clips = args.videos * args.clips
         rows.append((f"training epoch on the cache ({clips} clips)", f"{cached_seconds:.2f} s"))
-        rows.append((f"same epoch end-to-end on frames, frozen backbone", f"{frames_seconds:.2f} s"))
+        rows.append(("same epoch end-to-end on frames, frozen backbone", f"{frames_seconds:.2f} s"))
         rows.append(("speed-up of the cache", f"{frames_seconds / cached_seconds:.1f}x"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

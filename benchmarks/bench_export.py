@@ -18,14 +18,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from depnet_tf import DepNetConfig, build_depnet  # noqa: E402
 from depnet_tf.export import LiteRTRunner, export_savedmodel, export_tflite, signature_metadata  # noqa: E402
-from timing import best_of  # noqa: E402
 
 
 def folder_size(path):
-    return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
+    return sum(
+        os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files
+    )
 
 
 def conv_dense_flops(model):
@@ -59,14 +61,20 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         target = export_savedmodel(model, folder, "depnet", 1)
         serve = tf.saved_model.load(target).signatures["serving_default"]
-        seconds = best_of(args.repeats, lambda: serve(frames=tf.constant(clip))["bdi_ii"].numpy(),
-                          warmup=True)
+        seconds = best_of(
+            args.repeats, lambda: serve(frames=tf.constant(clip))["bdi_ii"].numpy(), warmup=True
+        )
         rows.append(("SavedModel", folder_size(target), seconds))
         for quantization in ("float32", "dynamic"):
-            path = export_tflite(model, target, os.path.join(folder, f"m-{quantization}.tflite"),
-                                 quantization, signature_metadata(model))
+            path = export_tflite(
+                model,
+                target,
+                os.path.join(folder, f"m-{quantization}.tflite"),
+                quantization,
+                signature_metadata(model),
+            )
             runner = LiteRTRunner(path)
-            seconds = best_of(args.repeats, lambda: runner(clip), warmup=True)
+            seconds = best_of(args.repeats, lambda runner=runner: runner(clip), warmup=True)
             rows.append((f"TFLite {quantization}", os.path.getsize(path), seconds))
     print(f"{'format':<18} {'size MB':>9} {'ms/clip':>9}")
     for name, size, seconds in rows:
@@ -78,8 +86,11 @@ def main():
     seconds = best_of(args.repeats, lambda: run(frames).numpy(), warmup=True)
     achieved = conv_dense_flops(backbone) * 5 / seconds / 1e9
     peak = matmul_gflops(args.repeats)
-    print(f"\nbackbone: {conv_dense_flops(backbone) / 1e9:.2f} GFLOP/frame, {5 / seconds:.1f} frames/s, "
-          f"{achieved:.1f} GFLOP/s")
+    print(
+        f"\nbackbone: {conv_dense_flops(backbone) / 1e9:.2f} GFLOP/frame, "
+        f"{5 / seconds:.1f} frames/s, "
+        f"{achieved:.1f} GFLOP/s"
+    )
     print(f"tf.matmul 4096^3: {peak:.1f} GFLOP/s")
     print(f"backbone / matmul: {achieved / peak:.2f}")
 

@@ -35,8 +35,15 @@ def write_manifest(folder, videos=4, frames=60):
         for i in range(1, frames + 1):
             image = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
             cv2.imwrite(os.path.join(faces, f"frame_det_00_{i:06d}.png"), image)
-        records.append({"video_id": f"v{v}", "frames": faces, "label": 10 * v,
-                        "split": "train", "subject": f"s{v}"})
+        records.append(
+            {
+                "video_id": f"v{v}",
+                "frames": faces,
+                "label": 10 * v,
+                "split": "train",
+                "subject": f"s{v}",
+            }
+        )
     path = os.path.join(folder, "manifest.csv")
     pd.DataFrame(records).to_csv(path, index=False)
     return Manifest.read(path)
@@ -69,8 +76,10 @@ def main():
         options.autotune.enabled = True
         autotuned = ours.with_options(options)
         step(next(iter(ours))[0])  # trace outside the measurement
-        rows = [(name, *run_epochs(dataset, step, args.epochs))
-                for name, dataset in (("autotuning on", autotuned), ("autotuning off (ours)", ours))]
+        rows = [
+            (name, *run_epochs(dataset, step, args.epochs))
+            for name, dataset in (("autotuning on", autotuned), ("autotuning off (ours)", ours))
+        ]
     print(f"{'tf.data':<24}{'iterator deletion per epoch (s)':<44}{'mean step (s)':>14}")
     for name, deletions, steps in rows:
         print(f"{name:<24}{' '.join(f'{d:5.2f}' for d in deletions):<44}{np.mean(steps):>14.2f}")

@@ -15,9 +15,10 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from timing import best_of  # noqa: E402
+
 from depnet_tf import SENet50  # noqa: E402
 from depnet_tf.weights import load_vggface2  # noqa: E402
-from timing import best_of  # noqa: E402
 from tests.weights.reference import (  # noqa: E402
     keras_vggface_layers,
     random_state_dict,
@@ -43,10 +44,26 @@ def main():
         vggface.save_weights(native)
 
         rows = [
-            ("keras load_weights, our .weights.h5", native, best_of(args.repeats, lambda: vggface.load_weights(native))),
-            ("load_vggface2, keras-vggface .h5", legacy, best_of(args.repeats, lambda: load_vggface2(vggface, legacy))),
-            ("load_vggface2, VGGFace2-pytorch .pkl", pickled, best_of(args.repeats, lambda: load_vggface2(caffe, pickled))),
-            ("load_vggface2, our .weights.h5", native, best_of(args.repeats, lambda: load_vggface2(vggface, native))),
+            (
+                "keras load_weights, our .weights.h5",
+                native,
+                best_of(args.repeats, lambda: vggface.load_weights(native)),
+            ),
+            (
+                "load_vggface2, keras-vggface .h5",
+                legacy,
+                best_of(args.repeats, lambda: load_vggface2(vggface, legacy)),
+            ),
+            (
+                "load_vggface2, VGGFace2-pytorch .pkl",
+                pickled,
+                best_of(args.repeats, lambda: load_vggface2(caffe, pickled)),
+            ),
+            (
+                "load_vggface2, our .weights.h5",
+                native,
+                best_of(args.repeats, lambda: load_vggface2(vggface, native)),
+            ),
         ]
         baseline = rows[0][2]
         print(f"{'loader':<40} {'file MB':>8} {'seconds':>8} {'ratio':>6}")

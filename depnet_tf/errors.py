@@ -38,7 +38,9 @@ class VersionExistsError(ExportError):
     """An export version that exists already; `target` is its folder, `reason` why it stays."""
 
     def __init__(self, target, reason):
-        super().__init__(f"{target} {reason}; pick another `version` or pass force=True to replace it")
+        super().__init__(
+            f"{target} {reason}; pick another `version` or pass force=True to replace it"
+        )
         self.target = target
         self.reason = reason
 

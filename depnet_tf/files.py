@@ -24,8 +24,16 @@ log = logging.getLogger(__name__)
 
 # errno values that mean "this location cannot take the file" rather than a bug.
 _STORAGE_ERRNOS = {
-    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-    errno.ENOTDIR, errno.EISDIR, errno.EFBIG, errno.EEXIST, errno.ENAMETOOLONG,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EFBIG,
+    errno.EEXIST,
+    errno.ENAMETOOLONG,
 }
 _TEMPORARY = re.compile(
     r"^\.tmp-(?:(?P<host>[A-Za-z0-9-]{1,24})\.(?P<pid>\d+)\.[0-9a-f]{6}|[0-9a-f]{8})-.+"
@@ -187,7 +195,9 @@ def write_large(path, write, size_estimate, what="the file"):
     """
     # The temporary file sits beside the final one, and the final one may
     # still hold the previous version until the rename.
-    ensure_free_space(os.path.dirname(os.path.abspath(path)), int(size_estimate * 1.05) + 2**20, what)
+    ensure_free_space(
+        os.path.dirname(os.path.abspath(path)), int(size_estimate * 1.05) + 2**20, what
+    )
     with atomic_path(path) as temporary:
         write(temporary)
     return path

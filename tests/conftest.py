@@ -26,7 +26,9 @@ def face_videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("videos")
     return [
         write_face_video(folder / "301_1_Freeform_video.avi", num_frames=12, seed=1),
-        write_face_video(folder / "302_2_Northwind_video.mp4", num_frames=10, seed=2, fourcc="mp4v"),
+        write_face_video(
+            folder / "302_2_Northwind_video.mp4", num_frames=10, seed=2, fourcc="mp4v"
+        ),
     ]
 
 

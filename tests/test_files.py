@@ -34,7 +34,9 @@ def test_atomic_path_renames_on_success_and_cleans_on_failure(tmp_path):
 
 def test_storage_errors_name_the_final_path(tmp_path):
     target = tmp_path / "out.bin"
-    with pytest.raises(StorageError, match=f"^{target}: cannot write \\(no space left on device\\)$"):
+    with pytest.raises(
+        StorageError, match=f"^{target}: cannot write \\(no space left on device\\)$"
+    ):
         with atomic_path(target):
             raise OSError(errno.ENOSPC, "No space left on device")
     assert os.listdir(tmp_path) == []

@@ -188,8 +188,6 @@ def _validate_args(input_shape, include_top, pooling, classes, stem):
                 f"{MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE}. Received: input_shape={input_shape}"
             )
     if pooling not in (None, "avg", "max"):
-        raise ValueError(
-            f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"
-        )
+        raise ValueError(f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
     if include_top and (int(classes) != classes or classes < 1):
         raise ValueError(f"`classes` must be a positive integer. Received: classes={classes}")

@@ -27,18 +27,33 @@ def add_common_options(parser, top_level=False):
     """-q/-v and --debug, accepted before or after the command name."""
     # Sub-commands must not overwrite what was given before the command name.
     default = (lambda value: value) if top_level else (lambda value: argparse.SUPPRESS)
-    parser.add_argument("-q", "--quiet", action="count", default=default(0),
-                        help="less output: errors only, no progress bars")
-    parser.add_argument("-v", "--verbose", action="count", default=default(0),
-                        help="more output, TensorFlow's own logs included")
-    parser.add_argument("--debug", action="store_true", default=default(False),
-                        help="show the traceback of an error (or set DEPNET_DEBUG=1)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=default(0),
+        help="less output: errors only, no progress bars",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default(0),
+        help="more output, TensorFlow's own logs included",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show the traceback of an error (or set DEPNET_DEBUG=1)",
+    )
 
 
 def add_command(subparsers, name, help_text):
     """A sub-command parser with the common options and the shared help format."""
-    parser = subparsers.add_parser(name, help=help_text, description=help_text,
-                                   formatter_class=HelpFormatter)
+    parser = subparsers.add_parser(
+        name, help=help_text, description=help_text, formatter_class=HelpFormatter
+    )
     add_common_options(parser)
     return parser
 

@@ -23,34 +23,57 @@ def add_parser(subparsers):
     faces = add_command(subparsers, "faces", "detect, align and crop the faces of videos")
     faces.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
     faces.add_argument("--out", required=True, help="output folder (OpenFace layout)")
-    faces.add_argument("--every", type=positive_int, default=FACE_EVERY,
-                       help="sample every N-th frame")
-    faces.add_argument("--max-frames", type=int, default=FACE_MAX_FRAMES,
-                       help="then keep at most N frames, evenly spread; 0 keeps all")
-    faces.add_argument("--crop", choices=CROP_MODES, default=CROP_MODES[0],
-                       help="5-point alignment to a loose template, or a box crop")
+    faces.add_argument(
+        "--every", type=positive_int, default=FACE_EVERY, help="sample every N-th frame"
+    )
+    faces.add_argument(
+        "--max-frames",
+        type=int,
+        default=FACE_MAX_FRAMES,
+        help="then keep at most N frames, evenly spread; 0 keeps all",
+    )
+    faces.add_argument(
+        "--crop",
+        choices=CROP_MODES,
+        default=CROP_MODES[0],
+        help="5-point alignment to a loose template, or a box crop",
+    )
     faces.add_argument("--size", type=positive_int, default=IMAGE_SIZE, help="crop size in pixels")
-    faces.add_argument("--detect-size", type=positive_int, default=FACE_DETECT_SIZE,
-                       help="longer side frames are shrunk to for detection")
+    faces.add_argument(
+        "--detect-size",
+        type=positive_int,
+        default=FACE_DETECT_SIZE,
+        help="longer side frames are shrunk to for detection",
+    )
     faces.add_argument("--overwrite", action="store_true", help="redo finished videos")
     faces.set_defaults(run=run_faces)
 
     manifest = add_command(subparsers, "manifest", "write a manifest CSV for an AVEC data set")
     manifest.add_argument("dataset", choices=AVEC_DATASETS)
     manifest.add_argument("video_root", help="folder holding Training/Development/Testing")
-    manifest.add_argument("--labels", required=True, help="folder holding the *_Depression.csv files")
+    manifest.add_argument(
+        "--labels", required=True, help="folder holding the *_Depression.csv files"
+    )
     manifest.add_argument("--faces", default="faces", help="where `depnet faces` wrote its output")
     manifest.add_argument("-o", "--output", required=True, help="manifest CSV to write")
     manifest.set_defaults(run=run_manifest)
 
-    cache = add_command(subparsers, "cache", "encode every face frame once with the frozen backbone")
+    cache = add_command(
+        subparsers, "cache", "encode every face frame once with the frozen backbone"
+    )
     cache.add_argument("manifest", help="manifest CSV")
     cache.add_argument("--out", required=True, help="cache folder")
-    add_arch_option(cache, default=None,
-                    help_text="model architecture (default: the config's, else depnet)")
+    add_arch_option(
+        cache, default=None, help_text="model architecture (default: the config's, else depnet)"
+    )
     cache.add_argument("--config", help="a training config (YAML); its `model` section is used")
-    cache.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a DepNetConfig field, e.g. --set backbone_weights=vggface2")
+    cache.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a DepNetConfig field, e.g. --set backbone_weights=vggface2",
+    )
     cache.add_argument("--batch-size", type=positive_int, default=32, help="frames per batch")
     cache.set_defaults(run=run_cache)
 
@@ -62,15 +85,23 @@ def run_faces(args):
     if args.max_frames < 0:
         raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
     results, failures = extract_all(
-        args.inputs, args.out, FaceDetector(detect_size=args.detect_size),
-        progress=progress_enabled(args), every=args.every, max_frames=args.max_frames or None,
-        crop=args.crop, image_size=args.size, overwrite=args.overwrite,
+        args.inputs,
+        args.out,
+        FaceDetector(detect_size=args.detect_size),
+        progress=progress_enabled(args),
+        every=args.every,
+        max_frames=args.max_frames or None,
+        crop=args.crop,
+        image_size=args.size,
+        overwrite=args.overwrite,
     )
     done = [r for r in results if not r.skipped_existing]
     sampled = sum(r.sampled for r in done)
     faces = sum(r.faces for r in done)
-    print(f"{len(done)} videos processed ({faces}/{sampled} sampled frames with a face), "
-          f"{len(results) - len(done)} already done, {len(failures)} skipped; output in {args.out}")
+    print(
+        f"{len(done)} videos processed ({faces}/{sampled} sampled frames with a face), "
+        f"{len(results) - len(done)} already done, {len(failures)} skipped; output in {args.out}"
+    )
     return report_skipped(failures, "videos")
 
 
@@ -104,7 +135,8 @@ def run_cache(args):
 
     manifest = Manifest.read(args.manifest)
     model = build_model(*model_settings(args))
-    done, failures = build_cache(model, manifest, args.out, batch_size=args.batch_size,
-                                 progress=progress_enabled(args))
+    done, failures = build_cache(
+        model, manifest, args.out, batch_size=args.batch_size, progress=progress_enabled(args)
+    )
     print(f"{len(done)} videos cached in {args.out}")
     return report_skipped(failures, "videos")

@@ -12,19 +12,31 @@ def add_parser(subparsers):
     export.add_argument("--out", required=True, help="serving folder (gets NAME/VERSION/)")
     export.add_argument("--name", default="depnet", help="the TF-Serving model name")
     export.add_argument("--version", type=positive_int, default=1, help="the version number")
-    export.add_argument("--tflite", action="append", default=[], choices=QUANTIZATIONS,
-                        help="also write a TFLite file (repeatable)")
-    export.add_argument("--onnx", action="store_true",
-                        help="also write an ONNX file (needs tf2onnx and onnxruntime)")
+    export.add_argument(
+        "--tflite",
+        action="append",
+        default=[],
+        choices=QUANTIZATIONS,
+        help="also write a TFLite file (repeatable)",
+    )
+    export.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write an ONNX file (needs tf2onnx and onnxruntime)",
+    )
     export.add_argument("--force", action="store_true", help="replace an existing version")
     export.set_defaults(run=run_export)
 
-    predict = add_command(subparsers, "predict", "estimate the BDI-II score of a video or frame folder")
+    predict = add_command(
+        subparsers, "predict", "estimate the BDI-II score of a video or frame folder"
+    )
     predict.add_argument("input", help="a video file or a folder of face frames (OpenFace layout)")
-    predict.add_argument("--model", required=True,
-                         help=".keras file, SavedModel folder, .tflite or .onnx file")
-    predict.add_argument("--clips", type=positive_int, default=EVAL_CLIPS,
-                         help="evenly spread clips")
+    predict.add_argument(
+        "--model", required=True, help=".keras file, SavedModel folder, .tflite or .onnx file"
+    )
+    predict.add_argument(
+        "--clips", type=positive_int, default=EVAL_CLIPS, help="evenly spread clips"
+    )
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(run=run_predict)
 
@@ -36,14 +48,24 @@ def run_export(args):
 
     model = load_regressor(args.model)
     try:
-        written = export_version(model, args.out, args.name, args.version, tflite=args.tflite,
-                                 onnx=args.onnx, force=args.force)
+        written = export_version(
+            model,
+            args.out,
+            args.name,
+            args.version,
+            tflite=args.tflite,
+            onnx=args.onnx,
+            force=args.force,
+        )
     except VersionExistsError as error:
-        raise CommandError(f"{error.target} {error.reason}; pick another --version or pass "
-                           "--force to replace it") from None
+        raise CommandError(
+            f"{error.target} {error.reason}; pick another --version or pass --force to replace it"
+        ) from None
     state = "kept (it holds this model)" if written["reused"] else "written"
-    print(f"SavedModel: {written['savedmodel']} {state} "
-          "(signature serving_default: frames uint8 -> bdi_ii, severity)")
+    print(
+        f"SavedModel: {written['savedmodel']} {state} "
+        "(signature serving_default: frames uint8 -> bdi_ii, severity)"
+    )
     print(f"TF-Serving config: {os.path.join(args.out, 'models.config')}")
     for kind, path in written.items():
         if kind.startswith("tflite-") or kind == "onnx":
@@ -55,12 +77,15 @@ def run_export(args):
 def run_predict(args):
     from depnet_tf.export import load_predictor, predict_path
 
-    result = predict_path(args.input, load_predictor(args.model), clips=args.clips,
-                          progress=not args.quiet)
+    result = predict_path(
+        args.input, load_predictor(args.model), clips=args.clips, progress=not args.quiet
+    )
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['input']}: BDI-II {result['bdi_ii']:.1f} ({result['severity_name']}), "
-          f"over {result['clips']} clips: std {result['std']:.2f}, "
-          f"range {result['min']:.1f}-{result['max']:.1f}")
+    print(
+        f"{result['input']}: BDI-II {result['bdi_ii']:.1f} ({result['severity_name']}), "
+        f"over {result['clips']} clips: std {result['std']:.2f}, "
+        f"range {result['min']:.1f}-{result['max']:.1f}"
+    )
     return 0

@@ -122,7 +122,11 @@ def describe_error(error):
     if isinstance(error, OSError):
         path = error.filename or ""
         converted = storage_error(error, path) if path else None
-        text = one_line(converted) if converted else f"{path + ': ' if path else ''}{error.strerror or error}"
+        text = (
+            one_line(converted)
+            if converted
+            else f"{path + ': ' if path else ''}{error.strerror or error}"
+        )
         return f"error: {text}", EXIT_ERROR
     problem = _tensorflow_error(error)
     if problem is not None:

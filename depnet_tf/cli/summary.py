@@ -5,15 +5,23 @@ from depnet_tf.cli.overrides import parse_overrides
 
 
 def add_parser(subparsers):
-    parser = add_command(subparsers, "summary",
-                         "print the layers, dimensions and parameter counts of a model")
+    parser = add_command(
+        subparsers, "summary", "print the layers, dimensions and parameter counts of a model"
+    )
     add_arch_option(parser)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a DepNetConfig field, e.g. --set image_size=112")
-    parser.add_argument("--full", action="store_true",
-                        help="also list every backbone layer (expand nested models)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the stage shapes and parameter counts as JSON")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a DepNetConfig field, e.g. --set image_size=112",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="also list every backbone layer (expand nested models)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the stage shapes and parameter counts as JSON"
+    )
     parser.set_defaults(run=run)
 
 

@@ -7,24 +7,39 @@ from depnet_tf.constants import EVAL_CLIPS, STRATEGIES
 
 def add_parser(subparsers):
     train = add_command(subparsers, "train", "train as the paper did (SGD, inv policy, early stop)")
-    train.add_argument("--config", required=True,
-                       help="YAML config, e.g. training/configs/avec2014.yaml")
-    train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                       help="override a config value, e.g. --set train.max_epochs=5")
-    train.add_argument("--end-to-end", action="store_true",
-                       help="train on frames instead of the feature cache")
-    train.add_argument("--unfreeze-last-stage", action="store_true",
-                       help="with --end-to-end: also train the backbone's last stage")
-    train.add_argument("--strategy", choices=STRATEGIES, default=STRATEGIES[0],
-                       help="tf.distribute strategy; multiworker reads TF_CONFIG")
+    train.add_argument(
+        "--config", required=True, help="YAML config, e.g. training/configs/avec2014.yaml"
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a config value, e.g. --set train.max_epochs=5",
+    )
+    train.add_argument(
+        "--end-to-end", action="store_true", help="train on frames instead of the feature cache"
+    )
+    train.add_argument(
+        "--unfreeze-last-stage",
+        action="store_true",
+        help="with --end-to-end: also train the backbone's last stage",
+    )
+    train.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=STRATEGIES[0],
+        help="tf.distribute strategy; multiworker reads TF_CONFIG",
+    )
     train.set_defaults(run=run_train)
 
     evaluate = add_command(subparsers, "evaluate", "per-video RMSE/MAE of a saved model")
     evaluate.add_argument("model", help="a .keras file written by `depnet train`")
     evaluate.add_argument("manifest", help="manifest CSV")
     evaluate.add_argument("--split", default="test", help="the manifest split to score")
-    evaluate.add_argument("--clips", type=positive_int, default=EVAL_CLIPS,
-                          help="evenly spread clips per video")
+    evaluate.add_argument(
+        "--clips", type=positive_int, default=EVAL_CLIPS, help="evenly spread clips per video"
+    )
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="clips per batch")
     evaluate.add_argument("--cache", help="evaluate on this feature cache instead of frames")
     evaluate.add_argument("-o", "--output", default="predictions.csv", help="per-video CSV")
@@ -58,9 +73,15 @@ def run_evaluate(args):
 
     model = load_regressor(args.model)
     manifest = Manifest.read(args.manifest)
-    table, summary = evaluate_model(model, manifest, args.split, clips=args.clips,
-                                    batch_size=args.batch_size, cache=args.cache,
-                                    progress=progress_enabled(args))
+    table, summary = evaluate_model(
+        model,
+        manifest,
+        args.split,
+        clips=args.clips,
+        batch_size=args.batch_size,
+        cache=args.cache,
+        progress=progress_enabled(args),
+    )
     with atomic_path(args.output) as temporary:
         table.to_csv(temporary, index=False)
     if args.json:

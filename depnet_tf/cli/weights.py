@@ -6,14 +6,16 @@ from depnet_tf.cli.common import HelpFormatter, add_command, add_common_options,
 def add_parser(subparsers):
     parser = add_command(subparsers, "weights", "inspect or convert SENet50 weight files")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    inspect = actions.add_parser("inspect", help="report a file's format, layers and fit",
-                                 formatter_class=HelpFormatter)
+    inspect = actions.add_parser(
+        "inspect", help="report a file's format, layers and fit", formatter_class=HelpFormatter
+    )
     add_common_options(inspect)
     inspect.add_argument("path", help="a keras-vggface .h5, VGGFace2-pytorch .pkl or .weights.h5")
     inspect.add_argument("--json", action="store_true", help="print the report as JSON")
     inspect.set_defaults(run=run_inspect)
-    convert = actions.add_parser("convert", help="write our .weights.h5 and verify it",
-                                 formatter_class=HelpFormatter)
+    convert = actions.add_parser(
+        "convert", help="write our .weights.h5 and verify it", formatter_class=HelpFormatter
+    )
     add_common_options(convert)
     convert.add_argument("source", help="a keras-vggface .h5, VGGFace2-pytorch .pkl or .weights.h5")
     convert.add_argument("destination", help="output path, ending in .weights.h5")

@@ -2,8 +2,8 @@
 
 from depnet_tf.data.cache import build_cache, cache_spec, check_cache, feature_dataset
 from depnet_tf.data.clips import clip_dataset
-from depnet_tf.errors import DataError
 from depnet_tf.data.manifest import Manifest
+from depnet_tf.errors import DataError
 
 __all__ = [
     "DataError",

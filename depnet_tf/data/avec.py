@@ -85,15 +85,26 @@ def _avec_manifest(video_root, label_root, faces_dir, pattern):
         subject, session = match.group(1), match.group(2)
         key = (partition, f"{subject}_{session}")
         if key not in labels:
-            raise DataError(f"{path}: no label file {key[1]}_Depression.csv for partition {partition}")
-        rows.append({"video_id": "_".join(match.groups()),
-                     "frames": aligned_dir(faces_dir, stem), "label": labels[key],
-                     "split": AVEC_SPLITS[partition], "subject": subject})
+            raise DataError(
+                f"{path}: no label file {key[1]}_Depression.csv for partition {partition}"
+            )
+        rows.append(
+            {
+                "video_id": "_".join(match.groups()),
+                "frames": aligned_dir(faces_dir, stem),
+                "label": labels[key],
+                "split": AVEC_SPLITS[partition],
+                "subject": subject,
+            }
+        )
     if not rows:
         raise DataError(f"{video_root}: no AVEC videos found under Training/Development/Testing")
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     missing = [f for f in table["frames"] if not os.path.isdir(f)]
     if missing:
-        warnings.warn(f"{len(missing)} frame folders do not exist yet (first: {missing[0]}); "
-                      "run `depnet faces` before training", stacklevel=3)
+        warnings.warn(
+            f"{len(missing)} frame folders do not exist yet (first: {missing[0]}); "
+            "run `depnet faces` before training",
+            stacklevel=3,
+        )
     return Manifest(table, root=".", source=os.fspath(video_root), check_frames=False)

@@ -35,13 +35,17 @@ def read_meta(cache_dir):
     """The cache's `meta.json`; a missing or unreadable one is a `DataError` naming it."""
     path = os.path.join(cache_dir, "meta.json")
     if not os.path.isfile(path):
-        raise DataError(f"{cache_dir}: no feature cache here (missing meta.json); run `depnet cache`")
+        raise DataError(
+            f"{cache_dir}: no feature cache here (missing meta.json); run `depnet cache`"
+        )
     try:
         with open(path) as file:
             meta = json.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: damaged cache metadata ({error}); delete the cache folder and "
-                        "run `depnet cache` again") from None
+        raise DataError(
+            f"{path}: damaged cache metadata ({error}); delete the cache folder and "
+            "run `depnet cache` again"
+        ) from None
     if not isinstance(meta, dict) or "feature_shape" not in meta:
         raise DataError(f"{path}: not a feature cache's metadata (no feature_shape)")
     return meta
@@ -52,9 +56,13 @@ def check_cache(cache_dir, spec):
     meta = read_meta(cache_dir)
     differing = sorted(k for k in set(meta) | set(spec) if meta.get(k) != spec.get(k))
     if differing:
-        details = ", ".join(f"{k}: cache {meta.get(k)!r} vs model {spec.get(k)!r}" for k in differing)
-        raise DataError(f"{cache_dir}: the cache was built with other settings ({details}); "
-                        "rebuild it with `depnet cache` or use the matching model")
+        details = ", ".join(
+            f"{k}: cache {meta.get(k)!r} vs model {spec.get(k)!r}" for k in differing
+        )
+        raise DataError(
+            f"{cache_dir}: the cache was built with other settings ({details}); "
+            "rebuild it with `depnet cache` or use the matching model"
+        )
     return meta
 
 
@@ -78,10 +86,17 @@ def read_entry(path, dim=None):
         raise DataError(f"{path}: no such cache entry") from None
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
         raise DataError(f"{path}: damaged cache entry ({error or type(error).__name__})") from None
-    if (features.ndim != 2 or features.dtype != np.float16 or frames.shape != features.shape[:1]
-            or (dim is not None and features.shape[1] != dim) or len(frames) == 0):
-        raise DataError(f"{path}: damaged cache entry (features {features.shape} "
-                        f"{features.dtype}, {frames.shape[0]} frame numbers)")
+    if (
+        features.ndim != 2
+        or features.dtype != np.float16
+        or frames.shape != features.shape[:1]
+        or (dim is not None and features.shape[1] != dim)
+        or len(frames) == 0
+    ):
+        raise DataError(
+            f"{path}: damaged cache entry (features {features.shape} "
+            f"{features.dtype}, {frames.shape[0]} frame numbers)"
+        )
     return features, frames
 
 
@@ -106,8 +121,15 @@ def _entry_is_complete(path, dim):
         return False
 
 
-def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress=True,
-                min_confidence=MIN_CONFIDENCE):
+def build_cache(
+    model,
+    manifest,
+    cache_dir,
+    batch_size=32,
+    splits=None,
+    progress=True,
+    min_confidence=MIN_CONFIDENCE,
+):
     """Encode every usable frame of the manifest's videos once; resumable.
 
     Videos already cached are skipped; a video without usable frames is
@@ -131,9 +153,13 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
     encoder = model.feature_extractor()
     encode = tf.function(lambda x: encoder(x, training=False), reduce_retracing=True)
     size = model.config.image_size
-    rows = manifest.table if splits is None else manifest.table[manifest.table["split"].isin(splits)]
+    rows = (
+        manifest.table if splits is None else manifest.table[manifest.table["split"].isin(splits)]
+    )
     done, failures = [], []
-    for video_id in tqdm(rows["video_id"], desc="cache", unit="video", disable=None if progress else True):
+    for video_id in tqdm(
+        rows["video_id"], desc="cache", unit="video", disable=None if progress else True
+    ):
         target = entry_path(cache_dir, video_id)
         if _entry_is_complete(target, dim):
             done.append(video_id)
@@ -148,10 +174,15 @@ def build_cache(model, manifest, cache_dir, batch_size=32, splits=None, progress
             continue
         paths = [p for _, p in frames]
         images = tf.data.Dataset.from_tensor_slices(paths)
-        images = images.map(lambda p: load_frame(p, size), num_parallel_calls=pipeline.parallel_calls())
+        images = images.map(
+            lambda p: load_frame(p, size), num_parallel_calls=pipeline.parallel_calls()
+        )
         try:
             features = np.concatenate(
-                [encode(batch).numpy().astype(np.float16) for batch in pipeline.finish(images, batch_size)]
+                [
+                    encode(batch).numpy().astype(np.float16)
+                    for batch in pipeline.finish(images, batch_size)
+                ]
             )
         except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
             problem = frame_error(error) or first_unreadable(paths, size) or op_error_reason(error)
@@ -169,8 +200,19 @@ def load_features(cache_dir, video_id, dim=None):
     return read_entry(path, dim)[0]
 
 
-def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, training=False,
-                    seed=0, batch_size=8, with_ids=False, spec=None, epoch_clock=None):
+def feature_dataset(
+    cache_dir,
+    manifest,
+    split,
+    num_frames,
+    clips_per_video=1,
+    training=False,
+    seed=0,
+    batch_size=8,
+    with_ids=False,
+    spec=None,
+    epoch_clock=None,
+):
     """Like `clip_dataset`, but of cached per-frame features: `(B, T, N)` float32 and labels.
 
     Args:
@@ -191,7 +233,9 @@ def feature_dataset(cache_dir, manifest, split, num_frames, clips_per_video=1, t
 
     def generate():
         rng = np.random.default_rng([seed, clock.take()]) if training else None
-        for video, positions in sampling.clip_plan(counts, num_frames, clips_per_video, training, rng):
+        for video, positions in sampling.clip_plan(
+            counts, num_frames, clips_per_video, training, rng
+        ):
             clip = features[video][positions].astype(np.float32)
             label = labels[video : video + 1]
             yield (clip, label, names[video]) if with_ids else (clip, label)

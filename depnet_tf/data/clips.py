@@ -9,9 +9,19 @@ from depnet_tf.data.frames import load_frame
 from depnet_tf.faces.openface import MIN_CONFIDENCE
 
 
-def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, training=False,
-                 seed=0, image_size=IMAGE_SIZE, batch_size=8, with_ids=False,
-                 min_confidence=MIN_CONFIDENCE, epoch_clock=None):
+def clip_dataset(
+    manifest,
+    split,
+    num_frames=NUM_FRAMES,
+    clips_per_video=1,
+    training=False,
+    seed=0,
+    image_size=IMAGE_SIZE,
+    batch_size=8,
+    with_ids=False,
+    min_confidence=MIN_CONFIDENCE,
+    epoch_clock=None,
+):
     """A dataset of `(frames, label)` clips of the videos of one split.
 
     Args:
@@ -44,7 +54,9 @@ def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, trai
 
     def generate():
         rng = np.random.default_rng([seed, clock.take()]) if training else None
-        for video, positions in sampling.clip_plan(counts, num_frames, clips_per_video, training, rng):
+        for video, positions in sampling.clip_plan(
+            counts, num_frames, clips_per_video, training, rng
+        ):
             yield [paths[video][i] for i in positions], labels[video : video + 1], names[video]
 
     signature = (
@@ -56,8 +68,11 @@ def clip_dataset(manifest, split, num_frames=NUM_FRAMES, clips_per_video=1, trai
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(names) * clips_per_video))
 
     def load(clip_paths, label, video_id):
-        frames = tf.map_fn(lambda p: load_frame(p, image_size), clip_paths,
-                           fn_output_signature=tf.TensorSpec((image_size, image_size, 3), tf.float32))
+        frames = tf.map_fn(
+            lambda p: load_frame(p, image_size),
+            clip_paths,
+            fn_output_signature=tf.TensorSpec((image_size, image_size, 3), tf.float32),
+        )
         return (frames, label, video_id) if with_ids else (frames, label)
 
     dataset = dataset.map(load, num_parallel_calls=pipeline.parallel_calls(), deterministic=True)

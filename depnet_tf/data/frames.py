@@ -100,8 +100,10 @@ def read_frames(paths, image_size):
     try:
         images = [_load_frame_graph(tf.constant(os.fspath(p)), image_size) for p in paths]
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
-        raise frame_error(error) or first_unreadable(paths, image_size) or DataError(
-            op_error_reason(error)
+        raise (
+            frame_error(error)
+            or first_unreadable(paths, image_size)
+            or DataError(op_error_reason(error))
         ) from None
     return np.stack([image.numpy() for image in images]).astype(np.uint8)
 

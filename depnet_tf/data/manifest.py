@@ -14,11 +14,11 @@ import os
 
 import pandas as pd
 
-from depnet_tf.files import atomic_path
 from depnet_tf.constants import BDI_MAX
 from depnet_tf.data.frames import list_frames
-from depnet_tf.faces.openface import MIN_CONFIDENCE
 from depnet_tf.errors import DataError
+from depnet_tf.faces.openface import MIN_CONFIDENCE
+from depnet_tf.files import atomic_path
 
 COLUMNS = ("video_id", "frames", "label", "split", "subject")
 
@@ -87,8 +87,12 @@ class Manifest:
             table = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             raise DataError(f"{path}: cannot parse the manifest CSV ({error})") from None
-        return cls(table, root=os.path.dirname(os.path.abspath(path)), source=path,
-                   check_frames=check_frames)
+        return cls(
+            table,
+            root=os.path.dirname(os.path.abspath(path)),
+            source=path,
+            check_frames=check_frames,
+        )
 
     def write(self, path):
         """Write the CSV atomically, with `frames` relative to its folder where possible."""

@@ -40,8 +40,14 @@ def eval_clips(num_available, num_frames, clips_per_video):
     Clip k takes the frames at (j + (k + 0.5) / K) * n / T for j = 0..T-1, so the
     clips together cover the video evenly and each looks like a training clip.
     """
-    positions = (np.arange(num_frames)[None, :] + (np.arange(clips_per_video)[:, None] + 0.5)
-                 / clips_per_video) * num_available / num_frames
+    positions = (
+        (
+            np.arange(num_frames)[None, :]
+            + (np.arange(clips_per_video)[:, None] + 0.5) / clips_per_video
+        )
+        * num_available
+        / num_frames
+    )
     return np.minimum(np.floor(positions).astype(int), num_available - 1)
 
 

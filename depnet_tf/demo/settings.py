@@ -31,11 +31,19 @@ class DemoSettings:
 
     def __post_init__(self):
         if self.num_videos < 4:
-            raise ValueError(f"`num_videos` must be at least 4. Received: num_videos={self.num_videos}")
+            raise ValueError(
+                f"`num_videos` must be at least 4. Received: num_videos={self.num_videos}"
+            )
         if self.frames_per_video < self.num_frames:
-            raise ValueError(f"`frames_per_video` must be at least T={self.num_frames}. "
-                             f"Received: frames_per_video={self.frames_per_video}")
+            raise ValueError(
+                f"`frames_per_video` must be at least T={self.num_frames}. "
+                f"Received: frames_per_video={self.frames_per_video}"
+            )
         if not 0 < self.test_fraction < 1:
-            raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={self.test_fraction}")
+            raise ValueError(
+                f"`test_fraction` must be in (0, 1). Received: test_fraction={self.test_fraction}"
+            )
         if self.max_epochs < 1:
-            raise ValueError(f"`max_epochs` must be at least 1. Received: max_epochs={self.max_epochs}")
+            raise ValueError(
+                f"`max_epochs` must be at least 1. Received: max_epochs={self.max_epochs}"
+            )

@@ -59,8 +59,13 @@ def _frame(photo, label, step, state):
     center = np.array([frame_w / 2 + state["dx"] + step, frame_h / 2 + state["dy"]])
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, scale)
     matrix[:, 2] += center - np.array([width / 2, height / 2])
-    frame = cv2.warpAffine(np.clip(face, 0, 255).astype(np.uint8), matrix, FRAME_SIZE,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=state["background"])
+    frame = cv2.warpAffine(
+        np.clip(face, 0, 255).astype(np.uint8),
+        matrix,
+        FRAME_SIZE,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=state["background"],
+    )
     noise = np.empty(frame.shape, np.int16)
     cv2.randn(noise, 0, 3)  # seeded per video in `write_demo_video`
     return np.clip(frame + noise, 0, 255).astype(np.uint8)
@@ -70,9 +75,13 @@ def write_demo_video(path, label, num_frames, seed, photo=None):
     """One labelled video; returns its path."""
     rng = np.random.default_rng(seed)
     cv2.setRNGSeed(int(seed))
-    state = {"phase": rng.uniform(0, 2 * np.pi), "scale": rng.uniform(0.9, 1.1),
-             "dx": rng.uniform(-40, 20), "dy": rng.uniform(-10, 10),
-             "background": tuple(float(v) for v in rng.uniform(40, 160, 3))}
+    state = {
+        "phase": rng.uniform(0, 2 * np.pi),
+        "scale": rng.uniform(0.9, 1.1),
+        "dx": rng.uniform(-40, 20),
+        "dy": rng.uniform(-10, 10),
+        "background": tuple(float(v) for v in rng.uniform(40, 160, 3)),
+    }
     photo = astronaut() if photo is None else photo
     writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, FRAME_SIZE)
     if not writer.isOpened():
@@ -101,6 +110,13 @@ def make_demo_videos(folder, num_videos=32, num_frames=24, test_fraction=0.25, s
         path = os.path.join(folder, f"{video_id}.avi")
         write_demo_video(path, int(label), num_frames, seed=seed * 1000 + index, photo=photo)
         split = "test" if index % every == offset else "train"
-        rows.append({"video_id": video_id, "path": path, "label": int(label), "split": split,
-                     "subject": video_id})
+        rows.append(
+            {
+                "video_id": video_id,
+                "path": path,
+                "label": int(label),
+                "split": split,
+                "subject": video_id,
+            }
+        )
     return rows

@@ -1,4 +1,4 @@
-"""Deployment: SavedModel for TF-Serving, TFLite for devices, ONNX, and prediction from any of them."""
+"""Deployment: SavedModel for TF-Serving, TFLite for devices, ONNX, and prediction from them."""
 
 from depnet_tf.export.loading import load_model
 from depnet_tf.export.onnx import OnnxRunner, export_onnx

@@ -9,8 +9,8 @@ import os
 import numpy as np
 
 from depnet_tf.errors import ExportError, ModelFileError
-from depnet_tf.files import atomic_path
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
+from depnet_tf.files import atomic_path
 
 PROTOBUF_LIMIT = 2**31  # a single ONNX protobuf cannot exceed 2 GB
 # tf2onnx 1.17 holds many copies of the frozen weights while it converts: its peak
@@ -36,7 +36,8 @@ def check_protobuf_size(parameters):
     if estimate >= PROTOBUF_LIMIT:
         raise ExportError(
             f"an ONNX file would hold about {estimate / 2**30:.1f} GB of float32 weights, over "
-            "the 2 GB protobuf limit; use a smaller model (model.fc_units sets the largest layer)")
+            "the 2 GB protobuf limit; use a smaller model (model.fc_units sets the largest layer)"
+        )
 
 
 def available_memory():
@@ -58,9 +59,11 @@ def check_conversion_memory(parameters, available=None):
     if available is not None and needed > available:
         raise ExportError(
             f"tf2onnx needs about {needed / 2**30:.0f} GB of memory to convert this model "
-            f"({parameters:,} weights, ~{CONVERSION_BYTES_PER_WEIGHT} bytes each while converting); "
+            f"({parameters:,} weights, ~{CONVERSION_BYTES_PER_WEIGHT} bytes each while "
+            "converting); "
             f"{available / 2**30:.0f} GB is available. Export ONNX on a larger machine, or use the "
-            "SavedModel or TFLite export (model.fc_units sets the largest layer)")
+            "SavedModel or TFLite export (model.fc_units sets the largest layer)"
+        )
 
 
 def export_onnx(model, path, metadata, opset=DEFAULT_OPSET):
@@ -70,8 +73,9 @@ def export_onnx(model, path, metadata, opset=DEFAULT_OPSET):
     check_conversion_memory(model.count_params())
     serve = serving_function(model)
     with atomic_path(path) as temporary:
-        tf2onnx.convert.from_function(serve, input_signature=serve.input_signature, opset=opset,
-                                      output_path=temporary)
+        tf2onnx.convert.from_function(
+            serve, input_signature=serve.input_signature, opset=opset, output_path=temporary
+        )
     write_sidecar(path, metadata, format="onnx", opset=opset)
     return path
 
@@ -83,7 +87,9 @@ class OnnxRunner:
         try:
             import onnxruntime
         except ImportError:
-            raise ModelFileError(f"{path}: running ONNX needs onnxruntime: pip install onnxruntime") from None
+            raise ModelFileError(
+                f"{path}: running ONNX needs onnxruntime: pip install onnxruntime"
+            ) from None
         if not os.path.isfile(path):
             raise ModelFileError(f"{path}: no such .onnx file")
         if os.path.getsize(path) == 0:
@@ -96,7 +102,9 @@ class OnnxRunner:
             raise ModelFileError(f"{path}: cannot load the ONNX model ({reason})") from None
         inputs = {i.name: i for i in self.session.get_inputs()}
         if "frames" not in inputs:
-            raise ModelFileError(f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})")
+            raise ModelFileError(
+                f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})"
+            )
         shape = inputs["frames"].shape
         self.num_frames, self.image_size = int(shape[1]), int(shape[2])
         self.outputs = [o.name for o in self.session.get_outputs()]
@@ -105,7 +113,9 @@ class OnnxRunner:
         clips = np.asarray(clips)
         expected = (self.num_frames, self.image_size, self.image_size, 3)
         if clips.ndim != 5 or clips.shape[1:] != expected:
-            raise ValueError(f"{self.path} takes clips of shape (K, {', '.join(map(str, expected))}); "
-                             f"got {clips.shape}")
+            raise ValueError(
+                f"{self.path} takes clips of shape (K, {', '.join(map(str, expected))}); "
+                f"got {clips.shape}"
+            )
         values = dict(zip(self.outputs, self.session.run(None, {"frames": clips.astype(np.uint8)})))
         return values["bdi_ii"].astype(np.float32), values["severity"].astype(np.int32)

@@ -90,8 +90,14 @@ def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=Non
     from depnet_tf.faces.extract import extract_faces
 
     with tempfile.TemporaryDirectory() as folder:
-        result = extract_faces(path, folder, detector or FaceDetector(), max_frames=max_frames,
-                               image_size=predictor.image_size, progress=progress)
+        result = extract_faces(
+            path,
+            folder,
+            detector or FaceDetector(),
+            max_frames=max_frames,
+            image_size=predictor.image_size,
+            progress=progress,
+        )
         frames = list_frames(aligned_dir(folder, result.stem))
         return _predict_frames(path, frames, predictor, clips)
 
@@ -107,8 +113,14 @@ def _predict_frames(source, frames, predictor, clips):
     mean = float(scores.mean())
     band = int(severity_band([mean])[0])
     return {
-        "input": source, "bdi_ii": mean, "severity": band, "severity_name": severity_name(band),
-        "clips": len(scores), "clip_scores": [float(s) for s in scores],
-        "std": float(scores.std()), "min": float(scores.min()), "max": float(scores.max()),
+        "input": source,
+        "bdi_ii": mean,
+        "severity": band,
+        "severity_name": severity_name(band),
+        "clips": len(scores),
+        "clip_scores": [float(s) for s in scores],
+        "std": float(scores.std()),
+        "min": float(scores.min()),
+        "max": float(scores.max()),
         "frames_used": len(frames),
     }

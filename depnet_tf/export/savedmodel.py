@@ -12,10 +12,10 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
+from depnet_tf.constants import SEVERITY_NAMES, SEVERITY_UPPER
 from depnet_tf.errors import ExportError, StorageError, VersionExistsError
 from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries
 from depnet_tf.models import SEQUENCE_ARCHS
-from depnet_tf.constants import SEVERITY_NAMES, SEVERITY_UPPER
 
 # Written inside each version: which model it was exported from (TF-Serving ignores it).
 FINGERPRINT = os.path.join("assets.extra", "depnet_export.json")
@@ -70,8 +70,11 @@ def export_fingerprint(model):
     """What identifies the model behind an export: its architecture, config and weights."""
     from depnet_tf.models.regressor import weights_hash
 
-    return {"arch": model.arch, "config": model.config.to_dict(),
-            "weights_sha256": weights_hash(model)}
+    return {
+        "arch": model.arch,
+        "config": model.config.to_dict(),
+        "weights_sha256": weights_hash(model),
+    }
 
 
 def read_fingerprint(target):
@@ -86,7 +89,8 @@ def read_fingerprint(target):
 def is_complete(target):
     """Whether `target` holds a whole SavedModel (its graph and its variables)."""
     return os.path.isfile(os.path.join(target, "saved_model.pb")) and os.path.isfile(
-        os.path.join(target, "variables", "variables.index"))
+        os.path.join(target, "variables", "variables.index")
+    )
 
 
 def check_version(version):
@@ -107,8 +111,9 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
     """
     check_version(version)
     if not model.architecture.is_sequence:
-        raise ExportError(f"export takes sequence models ({', '.join(SEQUENCE_ARCHS)}); "
-                          f"got {model.arch!r}")
+        raise ExportError(
+            f"export takes sequence models ({', '.join(SEQUENCE_ARCHS)}); got {model.arch!r}"
+        )
     model_dir = os.path.join(out_dir, name)
     target = os.path.join(model_dir, str(version))
     remove_stale_temporaries(model_dir)
@@ -122,8 +127,9 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
         try:
             tf.saved_model.save(module, temporary, signatures={"serving_default": module.serve})
         except tf.errors.OpError as error:
-            raise StorageError(f"{target}: cannot write the SavedModel "
-                               f"({error.message.strip().splitlines()[0]})") from None
+            raise StorageError(
+                f"{target}: cannot write the SavedModel ({error.message.strip().splitlines()[0]})"
+            ) from None
         os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
         with open(os.path.join(temporary, FINGERPRINT), "w") as file:
             json.dump(export_fingerprint(model), file, indent=2)
@@ -155,16 +161,29 @@ def write_request_example(model, path):
 def signature_metadata(model):
     """What a client needs to know, for sidecar files and `depnet predict`."""
     return {
-        "inputs": {"frames": {"dtype": "uint8", "shape": [None, model.config.num_frames,
-                                                            model.config.image_size,
-                                                            model.config.image_size, 3],
-                              "layout": "RGB 0-255, channels last"}},
-        "outputs": {"bdi_ii": {"dtype": "float32", "shape": [None]},
-                    "severity": {"dtype": "int32", "shape": [None]}},
+        "inputs": {
+            "frames": {
+                "dtype": "uint8",
+                "shape": [
+                    None,
+                    model.config.num_frames,
+                    model.config.image_size,
+                    model.config.image_size,
+                    3,
+                ],
+                "layout": "RGB 0-255, channels last",
+            }
+        },
+        "outputs": {
+            "bdi_ii": {"dtype": "float32", "shape": [None]},
+            "severity": {"dtype": "int32", "shape": [None]},
+        },
         "num_frames": model.config.num_frames,
         "image_size": model.config.image_size,
-        "severity_bands": [{"band": i, "name": n, "max_score": u}
-                           for i, (n, u) in enumerate(zip(SEVERITY_NAMES, SEVERITY_UPPER))],
+        "severity_bands": [
+            {"band": i, "name": n, "max_score": u}
+            for i, (n, u) in enumerate(zip(SEVERITY_NAMES, SEVERITY_UPPER))
+        ],
         "preprocessing": "inside the graph (RGB->BGR, minus the VGGFace2 means)",
     }
 

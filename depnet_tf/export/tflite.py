@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from depnet_tf.constants import QUANTIZATIONS
 from depnet_tf.errors import ExportError, ModelFileError
-from depnet_tf.files import atomic_path
 from depnet_tf.export.savedmodel import write_sidecar
+from depnet_tf.files import atomic_path
 
 INSTALL_HINT = "pip install ai-edge-litert"
 FLATBUFFER_LIMIT = 2**31  # TFLite flatbuffers cannot exceed 2 GB
@@ -22,14 +22,16 @@ def check_flatbuffer_size(parameters, quantization):
         raise ExportError(
             f"a {quantization} TFLite file would hold about {estimate / 2**30:.1f} GB of weights, "
             "over the 2 GB flatbuffer limit; use the dynamic or float16 quantization, or a smaller "
-            "model (model.fc_units sets the largest layer)")
+            "model (model.fc_units sets the largest layer)"
+        )
 
 
 def convert(saved_model_dir, quantization):
     """The TFLite flatbuffer (bytes) of a SavedModel's `serving_default`."""
     if quantization not in QUANTIZATIONS:
         raise ValueError(
-            f"`quantization` must be one of {QUANTIZATIONS}. Received: quantization={quantization!r}"
+            f"`quantization` must be one of {QUANTIZATIONS}. "
+            f"Received: quantization={quantization!r}"
         )
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, ["serving_default"])
     if quantization in ("float16", "dynamic"):
@@ -64,7 +66,9 @@ class LiteRTRunner:
         with open(path, "rb") as file:
             head = file.read(8)
         if len(head) < 8 or head[4:8] != b"TFL3":
-            what = "empty (0 bytes)" if not head else "not a TFLite flatbuffer (truncated or damaged)"
+            what = (
+                "empty (0 bytes)" if not head else "not a TFLite flatbuffer (truncated or damaged)"
+            )
             raise ModelFileError(f"{path}: {what}")
         self.path = path
         try:
@@ -84,8 +88,10 @@ class LiteRTRunner:
     def __call__(self, clips):
         clips = np.asarray(clips)
         outputs = [self._one(clip) for clip in clips]
-        return (np.array([o["bdi_ii"] for o in outputs], np.float32).reshape(-1),
-                np.array([o["severity"] for o in outputs], np.int32).reshape(-1))
+        return (
+            np.array([o["bdi_ii"] for o in outputs], np.float32).reshape(-1),
+            np.array([o["severity"] for o in outputs], np.int32).reshape(-1),
+        )
 
     def _one(self, clip):
         expected = (self.num_frames, self.image_size, self.image_size, 3)

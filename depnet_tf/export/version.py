@@ -59,7 +59,8 @@ def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=Fal
         same = is_complete(target) and read_fingerprint(target) == export_fingerprint(model)
         if not same:
             raise VersionExistsError(
-                target, "exists and was exported from another model (or is incomplete)")
+                target, "exists and was exported from another model (or is incomplete)"
+            )
         if not missing:
             raise VersionExistsError(target, "exists with every requested file")
         log.info("%s exists for this model; writing its missing files: %s", target, missing)

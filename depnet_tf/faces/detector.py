@@ -10,7 +10,7 @@ KEYPOINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 @dataclasses.dataclass
 class Face:
-    """One detection in source-frame pixels: box (x1, y1, x2, y2), confidence, 5 landmarks (x, y)."""
+    """One detection in source-frame pixels: box (x1, y1, x2, y2), confidence, 5 landmarks."""
 
     box: tuple
     confidence: float
@@ -64,7 +64,11 @@ class FaceDetector:
         rows = np.asarray(self._mtcnn.detect_faces(small, box_format="xyxy", output_type="numpy"))
         faces = []
         for image, scale in enumerate(scales):
-            found = rows[(rows[:, 0] == image) & (rows[:, 5] >= self.min_confidence)] if len(rows) else rows
+            found = (
+                rows[(rows[:, 0] == image) & (rows[:, 5] >= self.min_confidence)]
+                if len(rows)
+                else rows
+            )
             if not len(found):
                 faces.append(None)
                 continue

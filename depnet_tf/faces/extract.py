@@ -12,13 +12,12 @@ import shutil
 import cv2
 from tqdm.auto import tqdm
 
-from depnet_tf.files import atomic_path, remove_stale_temporaries
-from depnet_tf.faces import openface
 from depnet_tf.constants import CROP_MODES, FACE_EVERY, FACE_MAX_FRAMES
-from depnet_tf.faces.align import align_face, crop_box
 from depnet_tf.errors import DataError, StorageError
+from depnet_tf.faces import openface
+from depnet_tf.faces.align import align_face, crop_box
 from depnet_tf.faces.video import VideoReader, find_videos
-
+from depnet_tf.files import atomic_path, remove_stale_temporaries
 
 
 @dataclasses.dataclass
@@ -37,8 +36,19 @@ def is_finished(out_dir, stem):
     )
 
 
-def extract_faces(video, out_dir, detector, *, every=FACE_EVERY, max_frames=FACE_MAX_FRAMES,
-                  crop="align", image_size=224, chunk=64, overwrite=False, progress=False):
+def extract_faces(
+    video,
+    out_dir,
+    detector,
+    *,
+    every=FACE_EVERY,
+    max_frames=FACE_MAX_FRAMES,
+    crop="align",
+    image_size=224,
+    chunk=64,
+    overwrite=False,
+    progress=False,
+):
     """Detect, align and write the faces of one video; returns a `FaceResult`.
 
     Args:
@@ -76,8 +86,14 @@ def extract_faces(video, out_dir, detector, *, every=FACE_EVERY, max_frames=FACE
         os.makedirs(temporary_dir)
         indices = reader.sample_indices(every, max_frames)
         pending = []
-        frames = tqdm(reader.read(indices), total=len(indices), desc="faces", unit="frame",
-                      disable=None if progress else True, leave=False)
+        frames = tqdm(
+            reader.read(indices),
+            total=len(indices),
+            desc="faces",
+            unit="frame",
+            disable=None if progress else True,
+            leave=False,
+        )
         for index, frame in frames:
             pending.append((index, frame))
             if len(pending) == chunk:
@@ -102,15 +118,22 @@ def _process(pending, detector, folder, fps, crop, image_size):
     rows = []
     for (index, frame), face in zip(pending, faces):
         number = index + 1  # OpenFace numbers frames from 1
-        row = {"frame": number, "face_id": 0, "timestamp": index / fps,
-               "confidence": 0.0, "success": 0}
+        row = {
+            "frame": number,
+            "face_id": 0,
+            "timestamp": index / fps,
+            "confidence": 0.0,
+            "success": 0,
+        }
         if face is not None:
             if crop == "align":
                 aligned = align_face(frame, face.landmarks, image_size)
             else:
                 aligned = crop_box(frame, face.box, image_size)
-            cv2.imwrite(os.path.join(folder, openface.frame_name(number)),
-                        cv2.cvtColor(aligned, cv2.COLOR_RGB2BGR))
+            cv2.imwrite(
+                os.path.join(folder, openface.frame_name(number)),
+                cv2.cvtColor(aligned, cv2.COLOR_RGB2BGR),
+            )
             row.update(confidence=face.confidence, success=1)
             landmarks = face.landmarks
         else:

@@ -86,7 +86,9 @@ def find_videos(inputs):
         item = os.fspath(item)
         if os.path.isdir(item):
             for root, _, files in os.walk(item):
-                videos += [os.path.join(root, f) for f in files if f.lower().endswith(VIDEO_EXTENSIONS)]
+                videos += [
+                    os.path.join(root, f) for f in files if f.lower().endswith(VIDEO_EXTENSIONS)
+                ]
         else:
             videos.append(item)  # a missing or odd file is reported when it is opened
     return sorted(videos)

@@ -40,9 +40,7 @@ class ChannelMaxPool(keras.layers.Layer):
     def call(self, inputs):
         shape = ops.shape(inputs)
         channels = inputs.shape[-1]
-        grouped = ops.reshape(
-            inputs, (*shape[:-1], channels // self.pool_size, self.pool_size)
-        )
+        grouped = ops.reshape(inputs, (*shape[:-1], channels // self.pool_size, self.pool_size))
         return ops.max(grouped, axis=-1)
 
     def compute_output_shape(self, input_shape):

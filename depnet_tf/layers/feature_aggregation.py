@@ -70,9 +70,7 @@ class FeatureAggregation(keras.layers.Layer):
             )
             for k in self.kernel_sizes
         ]
-        self.fuse = layers.Conv2D(
-            self.hlf_channels, 1, dtype=self.dtype_policy, name="conv_1x1"
-        )
+        self.fuse = layers.Conv2D(self.hlf_channels, 1, dtype=self.dtype_policy, name="conv_1x1")
 
     @property
     def concat_channels(self):

@@ -2,7 +2,7 @@
 
 from depnet_tf.models.backbones import SENet50
 from depnet_tf.models.config import DepNetConfig
-from depnet_tf.models.registry import ARCHS, SEQUENCE_ARCHS, REGISTRY, Architecture, architecture
+from depnet_tf.models.registry import ARCHS, REGISTRY, SEQUENCE_ARCHS, Architecture, architecture
 from depnet_tf.models.regressor import DepressionRegressor, build_depnet, build_model
 
 __all__ = [

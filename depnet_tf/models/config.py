@@ -63,7 +63,8 @@ class DepNetConfig:
             _check_int(self, name, 1)
         if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(
-                f"DepNetConfig.dropout must be a number in [0, 1). Received: dropout={self.dropout!r}"
+                "DepNetConfig.dropout must be a number in [0, 1). "
+                f"Received: dropout={self.dropout!r}"
             )
         if self.stem not in C.STEMS:
             raise ValueError(
@@ -92,9 +93,7 @@ class DepNetConfig:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(
-                f"Unknown DepNetConfig keys: {unknown}. Known keys: {sorted(known)}"
-            )
+            raise ValueError(f"Unknown DepNetConfig keys: {unknown}. Known keys: {sorted(known)}")
         return cls(**values)
 
     def replace(self, **changes):

@@ -93,7 +93,11 @@ _ARCHITECTURES = (
     Architecture("senet-single", SINGLE, SENET50, "gap", "frame", "SENet (single image)"),
     Architecture("resnet50-single", SINGLE, RESNET50, "gap", "frame", "ResNet-50 (single image)"),
     Architecture(
-        "resnet50-sequence", SEQUENCE, RESNET50, "channel_max_pool", "frames",
+        "resnet50-sequence",
+        SEQUENCE,
+        RESNET50,
+        "channel_max_pool",
+        "frames",
         "ResNet-50 (image sequence)",
     ),
 )

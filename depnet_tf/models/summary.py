@@ -2,7 +2,16 @@
 
 import numpy as np
 
-_STAGES = ("preprocess", "llf", "channel_max_pool", "temporal_concat", "hlf", "gap", "fc1", "bdi_ii")
+_STAGES = (
+    "preprocess",
+    "llf",
+    "channel_max_pool",
+    "temporal_concat",
+    "hlf",
+    "gap",
+    "fc1",
+    "bdi_ii",
+)
 
 
 def count(weights):

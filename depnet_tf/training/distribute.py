@@ -16,8 +16,10 @@ def make_strategy(name):
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("the multiworker strategy needs the TF_CONFIG environment variable "
-                             "(cluster and task), see the README")
+            raise ValueError(
+                "the multiworker strategy needs the TF_CONFIG environment variable "
+                "(cluster and task), see the README"
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
 
@@ -37,8 +39,11 @@ def _build_from_local_batch(model, iterator=None, data_batch=None):
         for _, _, it in iterator:
             batch = next(it)
             data_batch = tf.nest.map_structure(
-                lambda x: model.distribute_strategy.experimental_local_results(x)[0]
-                if isinstance(x, tf.distribute.DistributedValues) else x,
+                lambda x: (
+                    model.distribute_strategy.experimental_local_results(x)[0]
+                    if isinstance(x, tf.distribute.DistributedValues)
+                    else x
+                ),
                 batch,
             )
             break

@@ -28,11 +28,18 @@ class IterationEarlyStopping(keras.callbacks.Callback):
         best, best_iteration: the lowest value seen and when.
     """
 
-    def __init__(self, patience=EARLY_STOP_ITERATIONS, monitor="iter_loss", min_delta=0.0,
-                 restore_best_weights=True):
+    def __init__(
+        self,
+        patience=EARLY_STOP_ITERATIONS,
+        monitor="iter_loss",
+        min_delta=0.0,
+        restore_best_weights=True,
+    ):
         super().__init__()
         if int(patience) != patience or patience < 1:
-            raise ValueError(f"`patience` must be a positive integer. Received: patience={patience}")
+            raise ValueError(
+                f"`patience` must be a positive integer. Received: patience={patience}"
+            )
         self.patience = int(patience)
         self.monitor = monitor
         self.min_delta = float(min_delta)

@@ -24,7 +24,9 @@ class IterationLoss(keras.metrics.Metric):
 
     def __init__(self, name="iter_loss", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.value = self.add_variable(shape=(), initializer="zeros", name="value", aggregation="mean")
+        self.value = self.add_variable(
+            shape=(), initializer="zeros", name="value", aggregation="mean"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         loss = keras.ops.mean(euclidean_loss(y_true, y_pred))

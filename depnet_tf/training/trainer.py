@@ -53,7 +53,9 @@ RUN_FOLDERS = ("", "checkpoints", "backup", "backup_state")
 def paper_optimizer(train):
     """SGD with the inv policy and Caffe's coupled decay, from a config's `train` section."""
     schedule = CaffeInverseDecay(train["base_lr"], train["lr_gamma"], train["lr_power"])
-    return CaffeSGD(schedule, momentum=train["momentum"], coupled_weight_decay=train["weight_decay"])
+    return CaffeSGD(
+        schedule, momentum=train["momentum"], coupled_weight_decay=train["weight_decay"]
+    )
 
 
 def compile_like_the_paper(model, train, jit_compile="auto"):
@@ -83,27 +85,57 @@ def _datasets(config, model, manifest, clock, shard):
         videos = shard_manifest(manifest, data["train_split"], *shard)
     if train["end_to_end"]:
         size = model.config.image_size
-        training = clip_dataset(videos, data["train_split"], clips_per_video=data["clips_per_video"],
-                                training=True, seed=data["seed"], image_size=size,
-                                epoch_clock=clock, **common)
+        training = clip_dataset(
+            videos,
+            data["train_split"],
+            clips_per_video=data["clips_per_video"],
+            training=True,
+            seed=data["seed"],
+            image_size=size,
+            epoch_clock=clock,
+            **common,
+        )
         validation = data["val_split"] and clip_dataset(
-            manifest, data["val_split"], clips_per_video=data["eval_clips_per_video"],
-            image_size=size, with_ids=True, **common)
+            manifest,
+            data["val_split"],
+            clips_per_video=data["eval_clips_per_video"],
+            image_size=size,
+            with_ids=True,
+            **common,
+        )
         return training, validation
     if not data["cache"]:
-        raise TrainingError("data.cache is not set: build a cache with `depnet cache`, "
-                            "or train on frames (train.end_to_end: true)")
+        raise TrainingError(
+            "data.cache is not set: build a cache with `depnet cache`, "
+            "or train on frames (train.end_to_end: true)"
+        )
     if model.config.backbone_weights is None:
-        raise TrainingError("training on the cache needs fixed backbone weights: set "
-                            "model.backbone_weights ('vggface2' or a file); a random backbone "
-                            "differs at every build, so no cache can match it")
+        raise TrainingError(
+            "training on the cache needs fixed backbone weights: set "
+            "model.backbone_weights ('vggface2' or a file); a random backbone "
+            "differs at every build, so no cache can match it"
+        )
     spec = cache_spec(model)
-    training = feature_dataset(data["cache"], videos, data["train_split"],
-                               clips_per_video=data["clips_per_video"], training=True,
-                               seed=data["seed"], spec=spec, epoch_clock=clock, **common)
+    training = feature_dataset(
+        data["cache"],
+        videos,
+        data["train_split"],
+        clips_per_video=data["clips_per_video"],
+        training=True,
+        seed=data["seed"],
+        spec=spec,
+        epoch_clock=clock,
+        **common,
+    )
     validation = data["val_split"] and feature_dataset(
-        data["cache"], manifest, data["val_split"], clips_per_video=data["eval_clips_per_video"],
-        with_ids=True, spec=spec, **common)
+        data["cache"],
+        manifest,
+        data["val_split"],
+        clips_per_video=data["eval_clips_per_video"],
+        with_ids=True,
+        spec=spec,
+        **common,
+    )
     return training, validation
 
 
@@ -121,7 +153,9 @@ def shard_manifest(manifest, split, index, count):
     picks = [(index + count * i) % len(rows) for i in range(per_worker)]
     others = manifest.table[manifest.table["split"] != split]
     table = pd.concat([rows.iloc[picks], others], ignore_index=True)
-    return Manifest(table, source=f"{manifest.source} (worker {index} of {count})", check_frames=False)
+    return Manifest(
+        table, source=f"{manifest.source} (worker {index} of {count})", check_frames=False
+    )
 
 
 def read_manifest(data):
@@ -134,9 +168,12 @@ def read_manifest(data):
         manifest.split(data["val_split"])
     overlap = manifest.check_subjects(allow_overlap=data["allow_subject_overlap"])
     if overlap:
-        log.warning("data.allow_subject_overlap is set: %d subjects have videos in more than "
-                    "one split (first: %s); test scores are not subject-independent",
-                    len(overlap), next(iter(overlap.items())))
+        log.warning(
+            "data.allow_subject_overlap is set: %d subjects have videos in more than "
+            "one split (first: %s); test scores are not subject-independent",
+            len(overlap),
+            next(iter(overlap.items())),
+        )
     return manifest, overlap
 
 
@@ -172,9 +209,15 @@ def run_callbacks(settings, clock, validation):
     ]
     if validation:
         callbacks.append(PerVideoValidation(validation, settings["validate_every"]))
-        callbacks.append(AtomicModelCheckpoint(
-            os.path.join(checkpoints, "best.weights.h5"), monitor="val_rmse", mode="min",
-            save_best_only=True, verbose=0))
+        callbacks.append(
+            AtomicModelCheckpoint(
+                os.path.join(checkpoints, "best.weights.h5"),
+                monitor="val_rmse",
+                mode="min",
+                save_best_only=True,
+                verbose=0,
+            )
+        )
     callbacks += [
         AtomicModelCheckpoint(os.path.join(checkpoints, "last.weights.h5")),
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
@@ -243,16 +286,25 @@ def train(config, strategy="default", progress=True):
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     # Keras' progress bar writes to standard output, which belongs to the summary.
     with contextlib.redirect_stdout(sys.stderr):
-        history = trainee.fit(training, epochs=settings["max_epochs"], callbacks=callbacks,
-                              shuffle=False, verbose=1 if progress else 0)
+        history = trainee.fit(
+            training,
+            epochs=settings["max_epochs"],
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=1 if progress else 0,
+        )
     if nan_stop.nan_iteration is not None:
         raise TrainingError(
             f"the loss became NaN at iteration {nan_stop.nan_iteration}; training stopped and no "
-            "model was written. Lower train.base_lr or check the labels and features.")
+            "model was written. Lower train.base_lr or check the labels and features."
+        )
 
-    summary = {"epochs": len(history.epoch), "iterations": early_stop.iteration,
-               "early_stopped_at_iteration": early_stop.stopped_iteration,
-               "best_train_iteration_loss": early_stop.best}
+    summary = {
+        "epochs": len(history.epoch),
+        "iterations": early_stop.iteration,
+        "early_stopped_at_iteration": early_stop.stopped_iteration,
+        "best_train_iteration_loss": early_stop.best,
+    }
     if overlap:
         summary["subject_overlap_allowed"] = {s: list(v) for s, v in overlap.items()}
     return write_outputs(config, model, trainee, validation, summary)

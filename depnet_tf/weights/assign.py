@@ -29,19 +29,27 @@ class LoadReport:
     def problems(self):
         parts = []
         if self.missing:
-            parts.append(f"{len(self.missing)} model layers missing from the file {_names(self.missing)}")
+            parts.append(
+                f"{len(self.missing)} model layers missing from the file {_names(self.missing)}"
+            )
         if self.unexpected:
-            parts.append(f"{len(self.unexpected)} unexpected layers in the file {_names(self.unexpected)}")
+            parts.append(
+                f"{len(self.unexpected)} unexpected layers in the file {_names(self.unexpected)}"
+            )
         if self.mismatched:
             shown = ", ".join(
                 f"{name}: file {list(map(tuple, got))} vs model {list(map(tuple, want))}"
                 for name, got, want in self.mismatched[:_SHOWN]
             )
-            more = f" (+{len(self.mismatched) - _SHOWN} more)" if len(self.mismatched) > _SHOWN else ""
+            more = (
+                f" (+{len(self.mismatched) - _SHOWN} more)" if len(self.mismatched) > _SHOWN else ""
+            )
             parts.append(f"{len(self.mismatched)} shape mismatches [{shown}{more}]")
         if self.not_numeric:
             shown = ", ".join(f"{name}: {dtypes}" for name, dtypes in self.not_numeric[:_SHOWN])
-            parts.append(f"{len(self.not_numeric)} layers hold values that are not numbers [{shown}]")
+            parts.append(
+                f"{len(self.not_numeric)} layers hold values that are not numbers [{shown}]"
+            )
         return "; ".join(parts)
 
     def summary(self):

@@ -5,9 +5,9 @@ import os
 import numpy as np
 
 from depnet_tf.backbones.senet50 import SENet50Backbone
+from depnet_tf.errors import WeightsError
 from depnet_tf.files import remove_stale_temporaries, write_large
 from depnet_tf.weights.assign import LoadReport, match
-from depnet_tf.errors import WeightsError
 from depnet_tf.weights.loader import load_vggface2, read_weights
 
 
@@ -55,8 +55,12 @@ def convert_weights(source, destination):
     size = sum(int(np.prod(w.shape)) * 4 for w in model.weights)
     write_large(destination, model.save_weights, size, "the weights")
     _, written_stem, written = read_weights(destination)
-    if written_stem != stem or written.keys() != tensors.keys() or not all(
-        np.array_equal(a, b) for name in tensors for a, b in zip(tensors[name], written[name])
+    if (
+        written_stem != stem
+        or written.keys() != tensors.keys()
+        or not all(
+            np.array_equal(a, b) for name in tensors for a, b in zip(tensors[name], written[name])
+        )
     ):
         raise WeightsError(f"{destination}: verification failed, the written weights differ")
     return report

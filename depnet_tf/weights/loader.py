@@ -17,9 +17,9 @@ import warnings
 import h5py
 
 from depnet_tf.backbones.senet50 import SENet50Backbone
+from depnet_tf.errors import WeightsError
 from depnet_tf.weights import keras_vggface_h5, pytorch_pickle
 from depnet_tf.weights.assign import LoadReport, assign
-from depnet_tf.errors import WeightsError
 
 KERAS_VGGFACE_FILES = {
     False: "rcmalli_vggface_tf_notop_senet50.h5",
@@ -105,7 +105,9 @@ def _read_native(path, stem, include_top, classes):
     except (ValueError, KeyError, OSError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise WeightsError(f"{path}: does not hold SENet50 weights ({message})") from None
-    return {layer.name: [w.numpy() for w in layer.weights] for layer in model.layers if layer.weights}
+    return {
+        layer.name: [w.numpy() for w in layer.weights] for layer in model.layers if layer.weights
+    }
 
 
 def resolve_vggface2(include_top=False):
@@ -118,7 +120,9 @@ def resolve_vggface2(include_top=False):
     found = cached_vggface2(include_top)
     if found:
         return found
-    return _download(KERAS_VGGFACE_FILES[bool(include_top)], os.path.join(keras_home(), CACHE_SUBDIR))
+    return _download(
+        KERAS_VGGFACE_FILES[bool(include_top)], os.path.join(keras_home(), CACHE_SUBDIR)
+    )
 
 
 def cached_vggface2(include_top=False):

@@ -27,10 +27,20 @@ _ALLOWED_GLOBALS = {
 }
 
 _BLOCK = re.compile(r"layer([1-4])\.(\d+)\.(conv[1-5]|bn[1-3]|downsample\.[01])\.(\w+)$")
-_CONV_SUFFIX = {"conv1": "1x1_reduce", "conv2": "3x3", "conv3": "1x1_increase",
-                "conv4": "1x1_down", "conv5": "1x1_up", "downsample.0": "1x1_proj"}
-_BN_SUFFIX = {"bn1": "1x1_reduce_bn", "bn2": "3x3_bn", "bn3": "1x1_increase_bn",
-              "downsample.1": "1x1_proj_bn"}
+_CONV_SUFFIX = {
+    "conv1": "1x1_reduce",
+    "conv2": "3x3",
+    "conv3": "1x1_increase",
+    "conv4": "1x1_down",
+    "conv5": "1x1_up",
+    "downsample.0": "1x1_proj",
+}
+_BN_SUFFIX = {
+    "bn1": "1x1_reduce_bn",
+    "bn2": "3x3_bn",
+    "bn3": "1x1_increase_bn",
+    "downsample.1": "1x1_proj_bn",
+}
 _BN_ORDER = ("weight", "bias", "running_mean", "running_var")  # Keras: gamma, beta, mean, var
 # Bookkeeping tensors of newer PyTorch versions that carry no weights.
 _IGNORED = ("num_batches_tracked",)

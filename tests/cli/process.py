@@ -14,14 +14,26 @@ def depnet(*args, cwd=None, timeout=600, env=None):
     """`depnet ARGS...` in a fresh process; returns the CompletedProcess (text)."""
     environment = {k: v for k, v in os.environ.items() if k != "DEPNET_DEBUG"}
     environment.update(env or {})
-    return subprocess.run([DEPNET, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=environment)
+    return subprocess.run(
+        [DEPNET, *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )
 
 
 def python(code, *args, cwd=None):
     """`python -c CODE ARGS...` in a fresh process (to make inputs the way users do)."""
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, check=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
 
 
 def one_error_line(result, command):
@@ -39,8 +51,11 @@ def small_disk(path, size="2m"):
     os.makedirs(path, exist_ok=True)
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs (a full disk) needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:

@@ -12,7 +12,11 @@ def test_help_states_the_real_defaults(capsys):
         pass
     text = " ".join(capsys.readouterr().out.split())
     defaults = DemoSettings()
-    for option, field in [("--videos", "num_videos"), ("--frames", "frames_per_video"),
-                          ("--epochs", "max_epochs"), ("--image-size", "image_size")]:
+    for option, field in [
+        ("--videos", "num_videos"),
+        ("--frames", "frames_per_video"),
+        ("--epochs", "max_epochs"),
+        ("--image-size", "image_size"),
+    ]:
         match = re.search(re.escape(option) + r" \S+ [^()]*\(default (\d+)\)", text)
         assert match and int(match.group(1)) == getattr(defaults, field), option

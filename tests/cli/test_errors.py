@@ -53,8 +53,18 @@ def test_fresh_process_export_and_predict(model_file, frames_dir, tmp_path):
 
 def test_fresh_process_evaluate(model_file, tmp_path):
     manifest = write_frames(str(tmp_path), videos=3, frames=5)
-    result = depnet("evaluate", model_file, manifest, "--split", "train", "--clips", 2, "--json",
-                    "-o", tmp_path / "p.csv")
+    result = depnet(
+        "evaluate",
+        model_file,
+        manifest,
+        "--split",
+        "train",
+        "--clips",
+        2,
+        "--json",
+        "-o",
+        tmp_path / "p.csv",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["videos"] == 2
 
@@ -62,8 +72,10 @@ def test_fresh_process_evaluate(model_file, tmp_path):
 # 2. A full disk during an HDF5 write: no segfault, one line, nothing left behind.
 def test_weights_convert_on_a_full_disk(tmp_path):
     source = tmp_path / "senet.weights.h5"
-    python("import sys, depnet_tf as d; d.SENet50(input_shape=(32, 32, 3)).save_weights(sys.argv[1])",
-           source)
+    python(
+        "import sys, depnet_tf as d; d.SENet50(input_shape=(32, 32, 3)).save_weights(sys.argv[1])",
+        source,
+    )
     with small_disk(tmp_path / "disk") as disk:
         result = depnet("weights", "convert", source, disk / "out.weights.h5")
         line = one_error_line(result, "weights")
@@ -90,15 +102,22 @@ def test_export_on_a_full_disk(model_file, tmp_path):
             result = depnet("export", model_file, "--out", disk, *extra)
             line = one_error_line(result, "export")
             assert str(disk / "depnet") in line
-        assert not any(n.startswith(".tmp-") for _, dirs, files in os.walk(disk)
-                       for n in dirs + files)
+        assert not any(
+            n.startswith(".tmp-") for _, dirs, files in os.walk(disk) for n in dirs + files
+        )
 
 
 def test_cache_on_a_full_disk_names_the_path(tmp_path):
     config = yaml.safe_load(open(make_workspace(str(tmp_path / "ws"))))
     with small_disk(tmp_path / "disk", size="24k") as disk:
-        result = depnet("cache", config["data"]["manifest"], "--out", disk / "cache",
-                        "--config", tmp_path / "ws" / "config.yaml")
+        result = depnet(
+            "cache",
+            config["data"]["manifest"],
+            "--out",
+            disk / "cache",
+            "--config",
+            tmp_path / "ws" / "config.yaml",
+        )
         line = one_error_line(result, "cache")
         assert str(disk / "cache") in line and "no space" in line
 
@@ -143,8 +162,15 @@ def test_subject_in_two_splits(tmp_path):
     open(manifest, "w").write(text)
     line = one_error_line(depnet("train", "--config", config_path), "train")
     assert "subject 's0'" in line and "['dev', 'train']" in line
-    result = depnet("train", "--config", config_path, "--set", "data.allow_subject_overlap=true",
-                    "--set", "train.max_epochs=1")
+    result = depnet(
+        "train",
+        "--config",
+        config_path,
+        "--set",
+        "data.allow_subject_overlap=true",
+        "--set",
+        "train.max_epochs=1",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["subject_overlap_allowed"] == {"s0": ["dev", "train"]}
     assert "allow_subject_overlap" in result.stderr
@@ -153,13 +179,16 @@ def test_subject_in_two_splits(tmp_path):
 
 
 # 6. Training settings are type- and range-checked, naming the key.
-@pytest.mark.parametrize("setting, expected", [
-    ("data.batch_size=x", "'data.batch_size' must be an integer >= 1. Received: 'x'"),
-    ("data.batch_size=0", "'data.batch_size' must be an integer >= 1. Received: 0"),
-    ("train.max_epochs=0", "'train.max_epochs' must be an integer >= 1. Received: 0"),
-    ("train.base_lr=-1", "'train.base_lr' must be a number > 0"),
-    ("train.end_to_end=maybe", "'train.end_to_end' must be true or false"),
-])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ("data.batch_size=x", "'data.batch_size' must be an integer >= 1. Received: 'x'"),
+        ("data.batch_size=0", "'data.batch_size' must be an integer >= 1. Received: 0"),
+        ("train.max_epochs=0", "'train.max_epochs' must be an integer >= 1. Received: 0"),
+        ("train.base_lr=-1", "'train.base_lr' must be a number > 0"),
+        ("train.end_to_end=maybe", "'train.end_to_end' must be true or false"),
+    ],
+)
 def test_training_settings_are_checked(tmp_path, setting, expected):
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({"data": {"manifest": "m.csv"}}))
@@ -176,11 +205,16 @@ def test_broken_model_files(model_file, tmp_path):
     truncated.write_bytes(model_file.read_bytes()[:5000])
     renamed = tmp_path / "renamed.h5"
     renamed.write_bytes(model_file.read_bytes())
-    cases = {empty: "empty (0 bytes)", truncated: "not a complete .keras archive",
-             renamed: "rename it to end in .keras"}
+    cases = {
+        empty: "empty (0 bytes)",
+        truncated: "not a complete .keras archive",
+        renamed: "rename it to end in .keras",
+    }
     for path, reason in cases.items():
-        for command in (["export", path, "--out", tmp_path / "s"],
-                        ["evaluate", path, tmp_path / "m.csv"]):
+        for command in (
+            ["export", path, "--out", tmp_path / "s"],
+            ["evaluate", path, tmp_path / "m.csv"],
+        ):
             line = one_error_line(depnet(*command), command[0])
             assert str(path) in line and reason in line
 
@@ -204,11 +238,16 @@ def test_broken_tflite_and_savedmodel(frames_dir, model_file, tmp_path):
 # 8. Killed runs: their temporaries go on the next run; an export is completed.
 def test_killed_export_leaves_nothing_after_a_rerun(model_file, tmp_path):
     out = tmp_path / "serve"
-    process = subprocess.Popen([DEPNET, "export", str(model_file), "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [DEPNET, "export", str(model_file), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if (out / "depnet").is_dir() and any(n.startswith(".tmp-") for n in os.listdir(out / "depnet")):
+        if (out / "depnet").is_dir() and any(
+            n.startswith(".tmp-") for n in os.listdir(out / "depnet")
+        ):
             break
         time.sleep(0.05)
     if process.poll() is not None:
@@ -228,7 +267,9 @@ def test_export_completes_a_version_without_its_tflite(model_file, tmp_path):
     result = depnet("export", model_file, "--out", out, "--tflite", "float32")
     assert result.returncode == 0, result.stderr
     assert "kept" in result.stdout and (out / "depnet-v1-float32.tflite").is_file()
-    line = one_error_line(depnet("export", model_file, "--out", out, "--tflite", "float32"), "export")
+    line = one_error_line(
+        depnet("export", model_file, "--out", out, "--tflite", "float32"), "export"
+    )
     assert "exists with every requested file" in line
 
 
@@ -274,8 +315,9 @@ def test_weights_stored_as_bytes_do_not_fit(tmp_path):
     result = depnet("weights", "inspect", source)
     assert result.returncode == 1
     assert "NO:" in result.stdout and "not numbers [conv1_7x7_s2: ['|S4']]" in result.stdout
-    line = one_error_line(depnet("weights", "convert", source, tmp_path / "o.weights.h5"),
-                          "weights")
+    line = one_error_line(
+        depnet("weights", "convert", source, tmp_path / "o.weights.h5"), "weights"
+    )
     assert str(source) in line and "not numbers" in line
     assert not (tmp_path / "o.weights.h5").exists()
 

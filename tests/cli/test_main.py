@@ -3,7 +3,9 @@ from depnet_tf.cli.overrides import parse_overrides
 
 
 def test_summary_prints_stage_shapes(capsys):
-    code = main(["summary", "--set", "image_size=32", "--set", "num_frames=3", "--set", "fc_units=4"])
+    code = main(
+        ["summary", "--set", "image_size=32", "--set", "num_frames=3", "--set", "fc_units=4"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "llf                (None, 3, 1, 1, 2048)" in out
@@ -20,7 +22,11 @@ def test_bad_config_is_one_line_error(capsys):
 
 def test_parse_overrides_types():
     assert parse_overrides(["a=1", "b=0.5", "c=[3, 5]", "d=null", "e=x.h5"]) == {
-        "a": 1, "b": 0.5, "c": [3, 5], "d": None, "e": "x.h5"
+        "a": 1,
+        "b": 0.5,
+        "c": [3, 5],
+        "d": None,
+        "e": "x.h5",
     }
 
 
@@ -29,7 +35,9 @@ def test_unexpected_errors_are_one_line_with_a_debug_hint():
 
     message, code = describe_error(TypeError("unsupported operand\ntype(s)"))
     assert code == 1 and "\n" not in message
-    assert message == ("unexpected error: TypeError: unsupported operand type(s) "
-                       "(run with --debug (or DEPNET_DEBUG=1) for the traceback)")
+    assert message == (
+        "unexpected error: TypeError: unsupported operand type(s) "
+        "(run with --debug (or DEPNET_DEBUG=1) for the traceback)"
+    )
     message, code = describe_error(PermissionError(13, "Permission denied", "/root/x"))
     assert code == 2 and message == "error: /root/x: cannot write (permission denied)"

@@ -36,7 +36,10 @@ def test_convert_writes_and_verifies(h5_file, tmp_path, capsys):
 
 
 def test_convert_errors_are_one_line(tmp_path, capsys):
-    assert main(["weights", "convert", str(tmp_path / "missing.h5"), str(tmp_path / "x.weights.h5")]) == 2
+    assert (
+        main(["weights", "convert", str(tmp_path / "missing.h5"), str(tmp_path / "x.weights.h5")])
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "missing.h5: no such weight file" in err
     assert not (tmp_path / "x.weights.h5").exists()

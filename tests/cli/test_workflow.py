@@ -11,8 +11,11 @@ from tests.cli.process import depnet, python
 from tests.faces.videos import write_face_video
 
 # Subjects 301-303 train, 304 is dev, 305 is test: no subject in two splits.
-SESSIONS = {"Training": [("301", 5), ("302", 25), ("303", 45)], "Development": [("304", 15)],
-            "Testing": [("305", 35)]}
+SESSIONS = {
+    "Training": [("301", 5), ("302", 25), ("303", 45)],
+    "Development": [("304", 15)],
+    "Testing": [("305", 35)],
+}
 BACKBONE = """
 import sys, keras, depnet_tf
 keras.utils.set_random_seed(0)
@@ -24,11 +27,15 @@ def write_avec2014(root):
     """A tiny AVEC2014 layout of real MJPG videos (one task per session) and its labels."""
     videos, labels = root / "AVEC2014", root / "labels"
     for partition, sessions in SESSIONS.items():
-        for seed, (subject, label) in enumerate(sessions):
+        for subject, label in sessions:
             folder = videos / partition / "Freeform"
             folder.mkdir(parents=True, exist_ok=True)
-            write_face_video(folder / f"{subject}_1_Freeform_video.avi", num_frames=8,
-                             size=(320, 240), seed=int(subject))
+            write_face_video(
+                folder / f"{subject}_1_Freeform_video.avi",
+                num_frames=8,
+                size=(320, 240),
+                seed=int(subject),
+            )
             label_dir = labels / f"{partition}_DepressionLabels"
             label_dir.mkdir(parents=True, exist_ok=True)
             (label_dir / f"{subject}_1_Depression.csv").write_text(f"{label}\n")
@@ -44,22 +51,42 @@ def test_readme_workflow_as_separate_processes(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "5 videos processed" in result.stdout
 
-    result = depnet("manifest", "avec2014", videos, "--labels", labels, "--faces", faces,
-                    "-o", manifest)
+    result = depnet(
+        "manifest", "avec2014", videos, "--labels", labels, "--faces", faces, "-o", manifest
+    )
     assert result.returncode == 0, result.stderr
-    assert pd.read_csv(manifest)["split"].value_counts().to_dict() == {"train": 3, "dev": 1, "test": 1}
+    assert pd.read_csv(manifest)["split"].value_counts().to_dict() == {
+        "train": 3,
+        "dev": 1,
+        "test": 1,
+    }
 
     backbone = tmp_path / "backbone.weights.h5"
     python(BACKBONE, backbone)
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "arch": "depnet",
-        "model": {"num_frames": 3, "image_size": 64, "branch_filters": 2, "hlf_channels": 4,
-                  "fc_units": 8, "backbone_weights": str(backbone)},
-        "data": {"manifest": str(manifest), "cache": str(tmp_path / "cache"),
-                 "clips_per_video": 4, "eval_clips_per_video": 2, "batch_size": 4},
-        "train": {"max_epochs": 2, "out_dir": str(tmp_path / "run")},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "arch": "depnet",
+                "model": {
+                    "num_frames": 3,
+                    "image_size": 64,
+                    "branch_filters": 2,
+                    "hlf_channels": 4,
+                    "fc_units": 8,
+                    "backbone_weights": str(backbone),
+                },
+                "data": {
+                    "manifest": str(manifest),
+                    "cache": str(tmp_path / "cache"),
+                    "clips_per_video": 4,
+                    "eval_clips_per_video": 2,
+                    "batch_size": 4,
+                },
+                "train": {"max_epochs": 2, "out_dir": str(tmp_path / "run")},
+            }
+        )
+    )
     result = depnet("cache", manifest, "--out", tmp_path / "cache", "--config", config)
     assert result.returncode == 0, result.stderr
     assert "5 videos cached" in result.stdout
@@ -70,8 +97,18 @@ def test_readme_workflow_as_separate_processes(tmp_path):
     model = summary["model"]
     assert summary["epochs"] == 2 and os.path.isfile(model)
 
-    result = depnet("evaluate", model, manifest, "--split", "test", "--clips", 3, "--json",
-                    "-o", tmp_path / "test.csv")
+    result = depnet(
+        "evaluate",
+        model,
+        manifest,
+        "--split",
+        "test",
+        "--clips",
+        3,
+        "--json",
+        "-o",
+        tmp_path / "test.csv",
+    )
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)
     assert scores["videos"] == 1 and scores["clips"] == 3

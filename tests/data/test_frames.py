@@ -24,11 +24,13 @@ def write_openface_folder(root, size=112, frames=7, ext="bmp"):
 @pytest.mark.parametrize("size", [112, 48])
 def test_predict_and_dataset_paths_give_identical_model_inputs(tmp_path, size):
     folder = write_openface_folder(tmp_path, size=size)
-    table = pd.DataFrame([{"video_id": "v", "frames": str(folder), "label": 10, "split": "test",
-                           "subject": "s"}])
+    table = pd.DataFrame(
+        [{"video_id": "v", "frames": str(folder), "label": 10, "split": "test", "subject": "s"}]
+    )
     manifest = Manifest(table, source="m")
-    dataset = clip_dataset(manifest, "test", num_frames=3, clips_per_video=4, image_size=64,
-                           batch_size=4)
+    dataset = clip_dataset(
+        manifest, "test", num_frames=3, clips_per_video=4, image_size=64, batch_size=4
+    )
     training_inputs = next(iter(dataset))[0].numpy()
     served_inputs = clip_frames(list_frames(folder), 3, 64, 4)
     assert served_inputs.dtype == np.uint8 and served_inputs.shape == (4, 3, 64, 64, 3)

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from depnet_tf.data.avec import avec2013_manifest, avec2014_manifest
 from depnet_tf.data import DataError, Manifest
+from depnet_tf.data.avec import avec2013_manifest, avec2014_manifest
 
 
 def write_manifest(tmp_path, rows):
@@ -19,10 +19,13 @@ def folders(tmp_path):
 
 
 def test_reads_relative_frame_folders(folders):
-    path = write_manifest(folders, [
-        {"video_id": "v1", "frames": "a", "label": 12, "split": "train", "subject": "s1"},
-        {"video_id": "v2", "frames": "b", "label": "30.5", "split": "test", "subject": "s2"},
-    ])
+    path = write_manifest(
+        folders,
+        [
+            {"video_id": "v1", "frames": "a", "label": 12, "split": "train", "subject": "s1"},
+            {"video_id": "v2", "frames": "b", "label": "30.5", "split": "test", "subject": "s2"},
+        ],
+    )
     manifest = Manifest.read(path)
     assert manifest.splits == ["test", "train"]
     assert manifest.split("test")["label"].tolist() == [30.5]
@@ -58,15 +61,23 @@ def test_missing_columns_and_file(tmp_path):
 
 
 def test_empty_split_names_the_existing_ones(folders):
-    manifest = Manifest.read(write_manifest(folders, [
-        {"video_id": "v1", "frames": "a", "label": 1, "split": "train", "subject": "s"}]))
+    manifest = Manifest.read(
+        write_manifest(
+            folders,
+            [{"video_id": "v1", "frames": "a", "label": 1, "split": "train", "subject": "s"}],
+        )
+    )
     with pytest.raises(DataError, match=r"split 'dev' is empty; the splits are \['train'\]"):
         manifest.split("dev")
 
 
 def test_write_roundtrip(folders):
-    manifest = Manifest.read(write_manifest(folders, [
-        {"video_id": "v1", "frames": "a", "label": 1, "split": "train", "subject": "s"}]))
+    manifest = Manifest.read(
+        write_manifest(
+            folders,
+            [{"video_id": "v1", "frames": "a", "label": 1, "split": "train", "subject": "s"}],
+        )
+    )
     out = folders / "copy" / "m.csv"
     manifest.write(out)
     assert pd.read_csv(out)["frames"].tolist() == ["../a"]
@@ -75,15 +86,22 @@ def test_write_roundtrip(folders):
 
 def make_avec2014(root):
     videos, labels = root / "videos", root / "labels"
-    entries = {"Training": [("203", "1", 7)], "Development": [("205", "2", 30)], "Testing": [("210", "1", 15)]}
+    entries = {
+        "Training": [("203", "1", 7)],
+        "Development": [("205", "2", 30)],
+        "Testing": [("210", "1", 15)],
+    }
     for partition, items in entries.items():
         for subject, session, label in items:
             for task in ("Freeform", "Northwind"):
                 folder = videos / partition / task
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{subject}_{session}_{task}_video.mp4").write_bytes(b"x")
-            label_dir = (labels / "AVEC2014_Labels_Testset" / "Testing" / "DepressionLabels"
-                         if partition == "Testing" else labels / f"{partition}_DepressionLabels")
+            label_dir = (
+                labels / "AVEC2014_Labels_Testset" / "Testing" / "DepressionLabels"
+                if partition == "Testing"
+                else labels / f"{partition}_DepressionLabels"
+            )
             label_dir.mkdir(parents=True, exist_ok=True)
             (label_dir / f"{subject}_{session}_Depression.csv").write_text(f"{label}\n")
     return videos, labels
@@ -94,10 +112,22 @@ def test_avec2014_layout(tmp_path):
     with pytest.warns(UserWarning, match="frame folders do not exist yet"):
         manifest = avec2014_manifest(videos, labels, tmp_path / "faces")
     table = manifest.table.set_index("video_id")
-    assert sorted(table.index) == ["203_1_Freeform", "203_1_Northwind", "205_2_Freeform",
-                                   "205_2_Northwind", "210_1_Freeform", "210_1_Northwind"]
-    assert table.loc["205_2_Northwind", "label"] == 30 and table.loc["205_2_Northwind", "split"] == "dev"
-    assert table.loc["210_1_Freeform", "split"] == "test" and table.loc["210_1_Freeform", "subject"] == "210"
+    assert sorted(table.index) == [
+        "203_1_Freeform",
+        "203_1_Northwind",
+        "205_2_Freeform",
+        "205_2_Northwind",
+        "210_1_Freeform",
+        "210_1_Northwind",
+    ]
+    assert (
+        table.loc["205_2_Northwind", "label"] == 30
+        and table.loc["205_2_Northwind", "split"] == "dev"
+    )
+    assert (
+        table.loc["210_1_Freeform", "split"] == "test"
+        and table.loc["210_1_Freeform", "subject"] == "210"
+    )
     assert table.loc["203_1_Freeform", "frames"].endswith("faces/203_1_Freeform_video_aligned")
 
 
@@ -109,7 +139,9 @@ def test_avec2013_layout_and_missing_label(tmp_path):
     (labels / "Training_DepressionLabels" / "236_1_Depression.csv").write_text("24")
     with pytest.warns(UserWarning):
         manifest = avec2013_manifest(videos, labels, tmp_path / "faces")
-    assert manifest.table[["video_id", "label", "split", "subject"]].values.tolist() == [["236_1", 24.0, "train", "236"]]
+    assert manifest.table[["video_id", "label", "split", "subject"]].values.tolist() == [
+        ["236_1", 24.0, "train", "236"]
+    ]
     (videos / "Testing").mkdir()
     (videos / "Testing" / "240_2_cut_combined.mp4").write_bytes(b"x")
     with pytest.raises(DataError, match="no label file 240_2_Depression.csv for partition Testing"):

@@ -21,14 +21,28 @@ def test_finish_batches_prefetches_and_switches_autotuning_off():
 
 def test_clip_and_feature_datasets_run_without_autotuning(extracted, tmp_path):
     out, _ = extracted
-    pd.DataFrame([{"video_id": "301_1", "frames": str(out / "301_1_Freeform_video_aligned"),
-                   "label": 10, "split": "train", "subject": "301"}]).to_csv(tmp_path / "m.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "video_id": "301_1",
+                "frames": str(out / "301_1_Freeform_video_aligned"),
+                "label": 10,
+                "split": "train",
+                "subject": "301",
+            }
+        ]
+    ).to_csv(tmp_path / "m.csv", index=False)
     manifest = Manifest.read(tmp_path / "m.csv")
-    clips = clip_dataset(manifest, "train", num_frames=3, clips_per_video=2, image_size=32, batch_size=2)
-    model = build_depnet(DepNetConfig(num_frames=3, image_size=32, branch_filters=2, hlf_channels=4,
-                                      fc_units=8))
+    clips = clip_dataset(
+        manifest, "train", num_frames=3, clips_per_video=2, image_size=32, batch_size=2
+    )
+    model = build_depnet(
+        DepNetConfig(num_frames=3, image_size=32, branch_filters=2, hlf_channels=4, fc_units=8)
+    )
     build_cache(model, manifest, tmp_path / "cache", progress=False)
-    features = feature_dataset(tmp_path / "cache", manifest, "train", 3, clips_per_video=2, batch_size=2)
+    features = feature_dataset(
+        tmp_path / "cache", manifest, "train", 3, clips_per_video=2, batch_size=2
+    )
     for dataset in (clips, features):
         assert dataset.options().autotune.enabled is False
         x, y = next(iter(dataset))

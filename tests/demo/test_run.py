@@ -7,9 +7,18 @@ import pytest
 from depnet_tf.cli.main import main
 from depnet_tf.demo import DemoSettings, format_report, run_demo
 
-TINY = DemoSettings(num_videos=8, frames_per_video=8, image_size=32, fc_units=8, max_epochs=1,
-                    clips_per_video=4, eval_clips_per_video=2, batch_size=8, seed=1,
-                    backbone_weights=None)
+TINY = DemoSettings(
+    num_videos=8,
+    frames_per_video=8,
+    image_size=32,
+    fc_units=8,
+    max_epochs=1,
+    clips_per_video=4,
+    eval_clips_per_video=2,
+    batch_size=8,
+    seed=1,
+    backbone_weights=None,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +58,9 @@ def test_baseline_is_the_training_mean(report):
     mean = manifest.loc[manifest["split"] == "train", "label"].mean()
     test = pd.read_csv(result["predictions_csv"])
     assert result["baseline_mae"] == pytest.approx(np.mean(np.abs(test["label"] - mean)))
-    assert result["rmse"] == pytest.approx(np.sqrt(np.mean((test["prediction"] - test["label"]) ** 2)))
+    assert result["rmse"] == pytest.approx(
+        np.sqrt(np.mean((test["prediction"] - test["label"]) ** 2))
+    )
 
 
 def test_bad_settings_name_the_argument():

@@ -30,10 +30,16 @@ def test_the_label_changes_the_face(tmp_path):
 
 def test_splits_cover_the_range_and_are_reproducible(tmp_path):
     rows = make_demo_videos(tmp_path / "v", num_videos=12, num_frames=5, test_fraction=0.25, seed=3)
-    again = make_demo_videos(tmp_path / "w", num_videos=12, num_frames=5, test_fraction=0.25, seed=3)
+    again = make_demo_videos(
+        tmp_path / "w", num_videos=12, num_frames=5, test_fraction=0.25, seed=3
+    )
     assert [r["split"] for r in rows] == [r["split"] for r in again]
     test = [r["label"] for r in rows if r["split"] == "test"]
-    assert len(test) == 3 and min(r["label"] for r in rows) == 0 and max(r["label"] for r in rows) == 63
+    assert (
+        len(test) == 3
+        and min(r["label"] for r in rows) == 0
+        and max(r["label"] for r in rows) == 63
+    )
     assert max(test) - min(test) >= 30  # held-out videos spread over the range
     assert len({r["video_id"] for r in rows}) == 12
 

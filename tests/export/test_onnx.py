@@ -37,7 +37,9 @@ def test_onnxruntime_agrees_with_keras(small_model, onnx_file):
 
 @pytest.mark.large
 def test_onnx_refuses_a_wrong_clip_shape(onnx_file):
-    with pytest.raises(ValueError, match=r"takes clips of shape \(K, 3, 32, 32, 3\); got \(1, 5, 32, 32, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"takes clips of shape \(K, 3, 32, 32, 3\); got \(1, 5, 32, 32, 3\)"
+    ):
         OnnxRunner(onnx_file)(np.zeros((1, 5, 32, 32, 3), np.uint8))
 
 
@@ -57,6 +59,8 @@ def test_two_gigabyte_limit_is_explained():
 def test_conversion_memory_is_checked_first():
     from depnet_tf.export.onnx import check_conversion_memory
 
-    with pytest.raises(ValueError, match=r"needs about 34 GB .*128,859,825 weights.*16 GB is available"):
+    with pytest.raises(
+        ValueError, match=r"needs about 34 GB .*128,859,825 weights.*16 GB is available"
+    ):
         check_conversion_memory(128_859_825, available=16 * 2**30)
     check_conversion_memory(1_000_000, available=16 * 2**30)

@@ -41,8 +41,18 @@ def test_fresh_process_matches_keras(exported, small_model, tmp_path):
     _, target = exported
     batch = clips()
     np.save(tmp_path / "clips.npy", batch)
-    subprocess.run([sys.executable, "-c", CHECK, target, str(tmp_path / "clips.npy"), str(tmp_path / "out.npz")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHECK,
+            target,
+            str(tmp_path / "clips.npy"),
+            str(tmp_path / "out.npz"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     out = np.load(tmp_path / "out.npz")
     expected = model.predict(batch.astype("float32"), verbose=0)[:, 0]
     np.testing.assert_allclose(out["bdi_ii"], expected, rtol=1e-4, atol=1e-4)
@@ -63,9 +73,10 @@ def test_every_weight_is_stored_once(exported, small_model):
 def test_saved_model_cli_lists_the_signature(exported):
     _, target = exported
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    shown = subprocess.run([cli, "show", "--dir", target, "--all"], check=True, capture_output=True,
-                           text=True).stdout
-    serving = shown[shown.index("signature_def['serving_default']"):]
+    shown = subprocess.run(
+        [cli, "show", "--dir", target, "--all"], check=True, capture_output=True, text=True
+    ).stdout
+    serving = shown[shown.index("signature_def['serving_default']") :]
     assert "inputs['frames'] tensor_info:" in serving and "dtype: DT_UINT8" in serving
     assert "shape: (-1, 3, 32, 32, 3)" in serving
     assert "outputs['bdi_ii'] tensor_info:" in serving and "DT_FLOAT" in serving
@@ -75,9 +86,13 @@ def test_saved_model_cli_lists_the_signature(exported):
 def test_wrong_dtype_and_shape_are_refused(exported):
     _, target = exported
     serve = tf.saved_model.load(target).signatures["serving_default"]
-    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError), match="uint8|dtype"):
+    with pytest.raises(
+        (TypeError, ValueError, tf.errors.InvalidArgumentError), match="uint8|dtype"
+    ):
         serve(frames=tf.constant(clips().astype(np.float32)))
-    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError), match="shape|Shape"):
+    with pytest.raises(
+        (TypeError, ValueError, tf.errors.InvalidArgumentError), match="shape|Shape"
+    ):
         serve(frames=tf.constant(np.zeros((1, 5, 32, 32, 3), np.uint8)))
 
 
@@ -93,4 +108,6 @@ def test_existing_version_needs_force(small_model, exported):
 
 def test_severity_in_graph_equals_table_1():
     scores = np.array([0, 13.4, 13.6, 19.4, 19.6, 28, 28.6, 63, 80, -3], np.float32)
-    np.testing.assert_array_equal(severity_in_graph(tf.constant(scores)).numpy(), severity_band(scores))
+    np.testing.assert_array_equal(
+        severity_in_graph(tf.constant(scores)).numpy(), severity_band(scores)
+    )

@@ -12,8 +12,13 @@ from depnet_tf.export.tflite import check_flatbuffer_size
 def test_litert_agrees_with_keras(small_model, exported, tmp_path, quantization, tolerance):
     model, _ = small_model
     _, target = exported
-    path = export_tflite(model, target, str(tmp_path / f"m-{quantization}.tflite"), quantization,
-                         signature_metadata(model))
+    path = export_tflite(
+        model,
+        target,
+        str(tmp_path / f"m-{quantization}.tflite"),
+        quantization,
+        signature_metadata(model),
+    )
     sidecar = json.loads(open(f"{path}.json").read())
     assert sidecar["inputs"]["frames"]["dtype"] == "uint8" and sidecar["num_frames"] == 3
     assert [band["max_score"] for band in sidecar["severity_bands"]] == [13, 19, 28, 63]
@@ -35,7 +40,11 @@ def test_two_gigabyte_limit_is_explained():
 def test_mismatched_clip_shape(small_model, exported, tmp_path):
     model, _ = small_model
     _, target = exported
-    path = export_tflite(model, target, str(tmp_path / "m.tflite"), "float32", signature_metadata(model))
-    with pytest.raises(ValueError, match=r"takes clips of shape \(3, 32, 32, 3\); got \(5, 32, 32, 3\)"):
+    path = export_tflite(
+        model, target, str(tmp_path / "m.tflite"), "float32", signature_metadata(model)
+    )
+    with pytest.raises(
+        ValueError, match=r"takes clips of shape \(3, 32, 32, 3\); got \(5, 32, 32, 3\)"
+    ):
         LiteRTRunner(path)(np.zeros((1, 5, 32, 32, 3), np.uint8))
     assert os.path.getsize(path) > 0

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from depnet_tf.data.frames import list_frames, read_frames
+from depnet_tf.errors import DataError
 from depnet_tf.faces import openface
 from depnet_tf.faces.align import LOOSE_TEMPLATE_224, align_face, similarity_transform
-from depnet_tf.errors import DataError
 from depnet_tf.faces.extract import extract_all, extract_faces, is_finished
 from tests.faces.videos import astronaut_face, write_blank_video, write_face_video
 
@@ -22,8 +22,10 @@ def test_faces_found_in_at_least_90_percent_of_frames(extracted):
 def test_layout_and_csv_match_openface(extracted):
     out, _ = extracted
     assert sorted(os.listdir(out)) == [
-        "301_1_Freeform_video.csv", "301_1_Freeform_video_aligned",
-        "302_2_Northwind_video.csv", "302_2_Northwind_video_aligned",
+        "301_1_Freeform_video.csv",
+        "301_1_Freeform_video_aligned",
+        "302_2_Northwind_video.csv",
+        "302_2_Northwind_video_aligned",
     ]
     names = sorted(os.listdir(out / "301_1_Freeform_video_aligned"))
     assert names[0] == "frame_det_00_000001.png"  # 1-based source frame numbers
@@ -60,16 +62,22 @@ def test_similarity_transform_recovers_a_known_transform():
 
 
 def test_box_crop_mode(tmp_path, face_videos, detector):
-    result = extract_faces(face_videos[0], tmp_path, detector, crop="box", image_size=48, max_frames=3)
+    result = extract_faces(
+        face_videos[0], tmp_path, detector, crop="box", image_size=48, max_frames=3
+    )
     assert result.faces == 3
-    assert cv2.imread(str(tmp_path / "301_1_Freeform_video_aligned" / "frame_det_00_000001.png")).shape == (48, 48, 3)
+    assert cv2.imread(
+        str(tmp_path / "301_1_Freeform_video_aligned" / "frame_det_00_000001.png")
+    ).shape == (48, 48, 3)
 
 
 def test_sampling_options(tmp_path, face_videos, detector):
     result = extract_faces(face_videos[0], tmp_path, detector, every=3, image_size=32)
     table = pd.read_csv(tmp_path / "301_1_Freeform_video.csv", skipinitialspace=True)
     assert list(table["frame"]) == [1, 4, 7, 10] and result.sampled == 4
-    result = extract_faces(face_videos[0], tmp_path, detector, max_frames=3, image_size=32, overwrite=True)
+    result = extract_faces(
+        face_videos[0], tmp_path, detector, max_frames=3, image_size=32, overwrite=True
+    )
     table = pd.read_csv(tmp_path / "301_1_Freeform_video.csv", skipinitialspace=True)
     assert list(table["frame"]) == [1, 7, 12]
 
@@ -94,8 +102,14 @@ def test_bad_videos_are_reported_and_skipped(tmp_path, face_videos, detector):
     blank = write_blank_video(tmp_path / "blank.avi")
     missing = tmp_path / "missing.mp4"
     out = tmp_path / "out"
-    results, failures = extract_all([empty, corrupt, blank, missing, face_videos[1]], out, detector,
-                                    progress=False, image_size=32, max_frames=2)
+    results, failures = extract_all(
+        [empty, corrupt, blank, missing, face_videos[1]],
+        out,
+        detector,
+        progress=False,
+        image_size=32,
+        max_frames=2,
+    )
     assert [r.stem for r in results] == ["302_2_Northwind_video"]
     messages = dict(failures)
     assert "0 bytes" in messages[str(empty)]
@@ -114,8 +128,15 @@ def test_read_openface_folder_with_failed_frames(tmp_path):
     for frame in range(1, 7):
         image = np.full((112, 112, 3), frame * 30, np.uint8)
         cv2.imwrite(str(folder / f"frame_det_00_{frame:06d}.bmp"), image)
-        rows.append({"frame": frame, "face_id": 0, "timestamp": (frame - 1) / 30,
-                     "confidence": 0.98 if frame != 5 else 0.3, "success": 0 if frame == 2 else 1})
+        rows.append(
+            {
+                "frame": frame,
+                "face_id": 0,
+                "timestamp": (frame - 1) / 30,
+                "confidence": 0.98 if frame != 5 else 0.3,
+                "success": 0 if frame == 2 else 1,
+            }
+        )
     openface.write_csv(tmp_path / "203_1_cut_combined.csv", rows)
     frames = list_frames(folder)
     assert [n for n, _ in frames] == [1, 3, 4, 6]
@@ -127,7 +148,9 @@ def test_grayscale_and_rgba_frames_are_read_as_rgb(tmp_path):
     gray = tmp_path / "frame_det_00_000001.png"
     rgba = tmp_path / "frame_det_00_000002.png"
     cv2.imwrite(str(gray), np.full((40, 40), 100, np.uint8))
-    cv2.imwrite(str(rgba), np.dstack([np.full((40, 40, 3), 50, np.uint8), np.full((40, 40), 255, np.uint8)]))
+    cv2.imwrite(
+        str(rgba), np.dstack([np.full((40, 40, 3), 50, np.uint8), np.full((40, 40), 255, np.uint8)])
+    )
     assert read_frames([gray], 40)[0].shape == (40, 40, 3)
     assert read_frames([rgba], 32)[0].shape == (32, 32, 3)
 
@@ -153,6 +176,9 @@ def test_a_video_whose_output_cannot_be_written_is_skipped(tmp_path, detector):
     results, failures = extract_all([first, second], out, detector, progress=False, image_size=32)
     assert [r.video for r in results] == [str(second)]
     assert len(failures) == 1 and failures[0][0] == str(first)
-    assert failures[0][1].startswith(f"{first}: cannot write its faces: ") and "\n" not in failures[0][1]
+    assert (
+        failures[0][1].startswith(f"{first}: cannot write its faces: ")
+        and "\n" not in failures[0][1]
+    )
     assert (out / "first_aligned").read_text() == "a file where the frame folder should go"
     assert not [p.name for p in out.iterdir() if p.name.startswith(".tmp")]

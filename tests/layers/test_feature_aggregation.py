@@ -71,8 +71,12 @@ def test_even_single_and_wide_kernels_match_numpy(kernel_sizes):
     fam(x)
     for weight in fam.weights:
         weight.assign(np.random.default_rng(3).normal(size=weight.shape))
-    np.testing.assert_allclose(np.asarray(fam.branches(x)), reference_branches(fam, x.astype("float64")),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(fam.branches(x)),
+        reference_branches(fam, x.astype("float64")),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def test_gradients_equal_those_of_keras_conv2d(fam_and_input):
@@ -83,11 +87,20 @@ def test_gradients_equal_those_of_keras_conv2d(fam_and_input):
     kernels = [conv.kernel for conv in fam.temporal_convs]
     with tf.GradientTape(persistent=True) as tape:
         ours = tf.reduce_sum(fam.branches(x)[..., :9] ** 2)
-        plain = tf.reduce_sum(tf.concat(
-            [tf.reduce_max(conv(x[..., None]), axis=1, keepdims=True) for conv in fam.temporal_convs],
-            axis=-1) ** 2)
+        plain = tf.reduce_sum(
+            tf.concat(
+                [
+                    tf.reduce_max(conv(x[..., None]), axis=1, keepdims=True)
+                    for conv in fam.temporal_convs
+                ],
+                axis=-1,
+            )
+            ** 2
+        )
     for ours_grad, plain_grad in zip(tape.gradient(ours, kernels), tape.gradient(plain, kernels)):
-        np.testing.assert_allclose(np.asarray(ours_grad), np.asarray(plain_grad), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            np.asarray(ours_grad), np.asarray(plain_grad), rtol=1e-4, atol=1e-4
+        )
 
 
 def test_9x1_kernel_runs_on_5_steps_with_same_padding(fam_and_input):

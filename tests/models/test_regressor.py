@@ -60,7 +60,9 @@ def test_preprocessing_is_inside_the_model():
     x = frames_for(model)
     llf = keras.Model(model.input, model.get_layer("llf").output)
     frame_features = model.backbone.predict(preprocess_input(x[:, 1]), verbose=0)
-    np.testing.assert_allclose(llf.predict(x, verbose=0)[:, 1], frame_features, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        llf.predict(x, verbose=0)[:, 1], frame_features, rtol=1e-4, atol=1e-4
+    )
 
 
 def test_head_model_shares_weights_with_the_full_model():

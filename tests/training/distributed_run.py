@@ -18,14 +18,23 @@ def main():
 
     if cpus > 1:
         device = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(device, [tf.config.LogicalDeviceConfiguration()] * cpus)
+        tf.config.set_logical_device_configuration(
+            device, [tf.config.LogicalDeviceConfiguration()] * cpus
+        )
     import keras
 
     from depnet_tf.training.config import read_config
     from depnet_tf.training.trainer import train
 
-    config = read_config(config_path, {"train.out_dir": out_dir, "train.max_epochs": 2,
-                                       "model.dropout": 0.0, "data.val_split": None})
+    config = read_config(
+        config_path,
+        {
+            "train.out_dir": out_dir,
+            "train.max_epochs": 2,
+            "model.dropout": 0.0,
+            "data.val_split": None,
+        },
+    )
     summary = train(config, strategy=strategy, progress=False)
     model = keras.saving.load_model(summary["model"])
     np.savez(os.path.join(out_dir, "weights.npz"), *[w.numpy() for w in model.weights])

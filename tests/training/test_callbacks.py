@@ -1,5 +1,3 @@
-
-
 def test_backup_is_one_atomic_file_and_resumes_the_epoch(tmp_path):
     import os
 
@@ -19,6 +17,11 @@ def test_backup_is_one_atomic_file_and_resumes_the_epoch(tmp_path):
     with h5py.File(backup / "latest.weights.h5", "r") as file:
         assert file.attrs[AtomicBackupAndRestore.EPOCH_ATTR] == 2
     (backup / ".tmp-dead-latest.weights.h5").write_bytes(b"\x89HDF")  # a save killed midway
-    history = model.fit(x, y, epochs=3, verbose=0,
-                        callbacks=[AtomicBackupAndRestore(str(backup), delete_checkpoint=False)])
+    history = model.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        callbacks=[AtomicBackupAndRestore(str(backup), delete_checkpoint=False)],
+    )
     assert history.epoch == [2]

@@ -18,10 +18,22 @@ def config_path(tmp_path_factory):
 
 
 def launch(config_path, out_dir, strategy, cpus=1, env=None):
-    command = [sys.executable, "-m", "tests.training.distributed_run", config_path, str(out_dir),
-               strategy, str(cpus)]
-    return subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [
+        sys.executable,
+        "-m",
+        "tests.training.distributed_run",
+        config_path,
+        str(out_dir),
+        strategy,
+        str(cpus),
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def finish(process, timeout=900):
@@ -63,8 +75,14 @@ def test_two_process_multiworker_run_ends_with_identical_weights(config_path, tm
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(launch(config_path, tmp_path / f"worker{index}", "multiworker",
-                                env={"TF_CONFIG": json.dumps(tf_config)}))
+        processes.append(
+            launch(
+                config_path,
+                tmp_path / f"worker{index}",
+                "multiworker",
+                env={"TF_CONFIG": json.dumps(tf_config)},
+            )
+        )
     for process in processes:
         finish(process)
     first, second = weights(tmp_path / "worker0"), weights(tmp_path / "worker1")

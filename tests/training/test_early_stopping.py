@@ -19,7 +19,9 @@ def ascending_model():
     """A model whose loss rises every step (gradient ascent), so iteration 0 is best."""
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
-    model.compile(optimizer=keras.optimizers.SGD(-0.01), loss=EuclideanLoss(), metrics=[IterationLoss()])
+    model.compile(
+        optimizer=keras.optimizers.SGD(-0.01), loss=EuclideanLoss(), metrics=[IterationLoss()]
+    )
     return model
 
 
@@ -31,7 +33,9 @@ def test_fires_after_exactly_patience_non_improving_iterations_and_restores_best
     model = ascending_model()
     stopper = IterationEarlyStopping(patience=200)
     counter = CountBatches()
-    model.fit(x, y, batch_size=8, epochs=100, shuffle=False, verbose=0, callbacks=[stopper, counter])
+    model.fit(
+        x, y, batch_size=8, epochs=100, shuffle=False, verbose=0, callbacks=[stopper, counter]
+    )
     # Iteration 0 is the best; iterations 1..200 do not improve; it stops at 200.
     assert stopper.best_iteration == 0
     assert stopper.stopped_iteration == 200
@@ -45,7 +49,9 @@ def test_iteration_loss_is_the_last_batch_not_the_running_mean():
     y = np.array([[0.0], [0.0], [2.0], [2.0]], "float32")
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="zeros")(inputs))
-    model.compile(optimizer=keras.optimizers.SGD(0.0), loss=EuclideanLoss(), metrics=[IterationLoss()])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.0), loss=EuclideanLoss(), metrics=[IterationLoss()]
+    )
     seen = []
     log = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(dict(logs)))
     model.fit(x, y, batch_size=2, shuffle=False, verbose=0, callbacks=[log])
@@ -58,4 +64,6 @@ def test_missing_monitor_is_explained():
     model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="IterationLoss"):
-        model.fit(np.zeros((2, 2)), np.zeros((2, 1)), verbose=0, callbacks=[IterationEarlyStopping()])
+        model.fit(
+            np.zeros((2, 2)), np.zeros((2, 1)), verbose=0, callbacks=[IterationEarlyStopping()]
+        )

@@ -52,8 +52,10 @@ def test_serializable_with_schedule():
     optimizer = CaffeSGD(CaffeInverseDecay(0.1), momentum=0.8, coupled_weight_decay=1e-3)
     clone = CaffeSGD.from_config(optimizer.get_config())
     assert clone.coupled_weight_decay == 1e-3 and clone.momentum == 0.8
-    assert isinstance(clone.learning_rate if not callable(clone._learning_rate) else clone._learning_rate,
-                      CaffeInverseDecay)
+    assert isinstance(
+        clone.learning_rate if not callable(clone._learning_rate) else clone._learning_rate,
+        CaffeInverseDecay,
+    )
 
 
 def test_refuses_decoupled_decay():
@@ -75,8 +77,10 @@ def _train_two_dense_layers(optimizer_class, momentum, strategy=None):
     with (strategy or tf.distribute.get_strategy()).scope():
         model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.Dense(1)])
         model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
-        model.compile(optimizer=optimizer_class(0.05, momentum=momentum, coupled_weight_decay=0.01),
-                      loss=EuclideanLoss())
+        model.compile(
+            optimizer=optimizer_class(0.05, momentum=momentum, coupled_weight_decay=0.01),
+            loss=EuclideanLoss(),
+        )
     for _ in range(4):
         model.train_on_batch(x, y)
     return model.get_weights(), [v.numpy() for v in model.optimizer.variables]

@@ -29,34 +29,75 @@ def test_train_on_the_cache_writes_everything(workspace, tmp_path):
     config = read_config(config_path, {"train.out_dir": str(tmp_path / "run")})
     summary = train(config, progress=False)
     run = tmp_path / "run"
-    for name in ("model.keras", "config.yaml", "history.csv", "val_predictions.csv",
-                 "checkpoints/last.weights.h5", "checkpoints/best.weights.h5"):
+    for name in (
+        "model.keras",
+        "config.yaml",
+        "history.csv",
+        "val_predictions.csv",
+        "checkpoints/last.weights.h5",
+        "checkpoints/best.weights.h5",
+    ):
         assert (run / name).exists(), name
     assert not (run / "backup").exists()  # removed after a finished run
-    assert summary["epochs"] == 3 and summary["iterations"] == 3 * 4 and np.isfinite(summary["val_rmse"])
+    assert (
+        summary["epochs"] == 3
+        and summary["iterations"] == 3 * 4
+        and np.isfinite(summary["val_rmse"])
+    )
     history = pd.read_csv(run / "history.csv")
     assert {"loss", "iter_loss", "rmse", "mae", "val_rmse", "val_mae"} <= set(history.columns)
     model = keras.saving.load_model(run / "model.keras")
     assert model.input_shape == (None, 3, 32, 32, 3)
     assert list(pd.read_csv(run / "val_predictions.csv").columns) == [
-        "video_id", "label", "prediction", "n_clips", "severity_true", "severity_pred"]
+        "video_id",
+        "label",
+        "prediction",
+        "n_clips",
+        "severity_true",
+        "severity_pred",
+    ]
 
 
 def test_evaluate_command(workspace, tmp_path, capsys):
     root, config_path = workspace
-    config = read_config(config_path, {"train.out_dir": str(tmp_path / "run"), "train.max_epochs": 1})
+    config = read_config(
+        config_path, {"train.out_dir": str(tmp_path / "run"), "train.max_epochs": 1}
+    )
     model_path = train(config, progress=False)["model"]
     output = tmp_path / "pred.csv"
     manifest = config["data"]["manifest"]
-    assert main(["evaluate", model_path, manifest, "--split", "dev", "--clips", "2", "-o", str(output)]) == 0
+    assert (
+        main(
+            ["evaluate", model_path, manifest, "--split", "dev", "--clips", "2", "-o", str(output)]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "per video (paper, eqs. 6-7): RMSE" in out and "bands (rows: true" in out
     table = pd.read_csv(output)
     assert len(table) == 2 and (table["n_clips"] == 2).all()
     cached = tmp_path / "pred_cache.csv"
-    assert main(["evaluate", model_path, manifest, "--split", "dev", "--clips", "2",
-                 "--cache", config["data"]["cache"], "-o", str(cached)]) == 0
-    np.testing.assert_allclose(pd.read_csv(cached)["prediction"], table["prediction"], rtol=0.02, atol=0.05)
+    assert (
+        main(
+            [
+                "evaluate",
+                model_path,
+                manifest,
+                "--split",
+                "dev",
+                "--clips",
+                "2",
+                "--cache",
+                config["data"]["cache"],
+                "-o",
+                str(cached),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_allclose(
+        pd.read_csv(cached)["prediction"], table["prediction"], rtol=0.02, atol=0.05
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,8 +134,12 @@ train(config, progress=False)
 
 
 def run_training(config_path, out_dir):
-    return subprocess.Popen([sys.executable, "-c", RUN, config_path, str(out_dir)], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN, config_path, str(out_dir)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.mark.large
@@ -107,7 +152,9 @@ def test_killed_run_resumes_to_the_same_weights(workspace, tmp_path):
     victim = run_training(config_path, resumed_dir)
     history = resumed_dir / "history.csv"
     deadline = time.time() + 600
-    while time.time() < deadline and (not history.exists() or len(history.read_text().splitlines()) < 3):
+    while time.time() < deadline and (
+        not history.exists() or len(history.read_text().splitlines()) < 3
+    ):
         time.sleep(0.05)  # two epochs logged, and a backup taken
     victim.send_signal(signal.SIGKILL)
     victim.wait()

@@ -26,8 +26,15 @@ def write_frames(root, videos=6, frames=8, size=32, seed=0):
             image = rng.normal(60 + 2.5 * label, 20, (size, size, 3)).clip(0, 255).astype(np.uint8)
             cv2.imwrite(os.path.join(folder, f"frame_det_00_{frame:06d}.png"), image)
         split = "dev" if index % 3 == 2 else "train"
-        records.append({"video_id": f"v{index}", "frames": folder, "label": label,
-                        "split": split, "subject": f"s{index}"})
+        records.append(
+            {
+                "video_id": f"v{index}",
+                "frames": folder,
+                "label": label,
+                "split": split,
+                "subject": f"s{index}",
+            }
+        )
     path = os.path.join(root, "manifest.csv")
     pd.DataFrame(records).to_csv(path, index=False)
     return path
@@ -45,8 +52,14 @@ def make_workspace(root, **train):
     build_cache(model, Manifest.read(manifest), cache, progress=False)
     config = {
         "model": model_settings,
-        "data": {"manifest": manifest, "cache": cache, "clips_per_video": 4, "eval_clips_per_video": 2,
-                 "batch_size": 4, "seed": 1},
+        "data": {
+            "manifest": manifest,
+            "cache": cache,
+            "clips_per_video": 4,
+            "eval_clips_per_video": 2,
+            "batch_size": 4,
+            "seed": 1,
+        },
         "train": {"base_lr": 1e-4, "max_epochs": 3, "out_dir": os.path.join(root, "run"), **train},
     }
     path = os.path.join(root, "config.yaml")

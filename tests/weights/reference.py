@@ -106,12 +106,25 @@ def numpy_forward(state, images_nhwc, stem):
         for block in range(blocks):
             p = f"layer{layer}.{block}"
             stride = 2 if block == 0 and layer > 1 else 1
-            out = relu(batch_norm(conv2d(x, state[f"{p}.conv1.weight"], stride=stride), state, f"{p}.bn1", eps))
-            out = relu(batch_norm(conv2d(out, state[f"{p}.conv2.weight"], pad=(1, 1, 1, 1)), state, f"{p}.bn2", eps))
+            out = relu(
+                batch_norm(
+                    conv2d(x, state[f"{p}.conv1.weight"], stride=stride), state, f"{p}.bn1", eps
+                )
+            )
+            out = relu(
+                batch_norm(
+                    conv2d(out, state[f"{p}.conv2.weight"], pad=(1, 1, 1, 1)),
+                    state,
+                    f"{p}.bn2",
+                    eps,
+                )
+            )
             out = batch_norm(conv2d(out, state[f"{p}.conv3.weight"]), state, f"{p}.bn3", eps)
             gate = out.mean(axis=(2, 3), keepdims=True)
             gate = relu(conv2d(gate, state[f"{p}.conv4.weight"], state[f"{p}.conv4.bias"]))
-            gate = 1 / (1 + np.exp(-conv2d(gate, state[f"{p}.conv5.weight"], state[f"{p}.conv5.bias"])))
+            gate = 1 / (
+                1 + np.exp(-conv2d(gate, state[f"{p}.conv5.weight"], state[f"{p}.conv5.bias"]))
+            )
             if block == 0:
                 shortcut = conv2d(x, state[f"{p}.downsample.0.weight"], stride=stride)
                 shortcut = batch_norm(shortcut, state, f"{p}.downsample.1", eps)
@@ -123,6 +136,7 @@ def numpy_forward(state, images_nhwc, stem):
 
 def keras_vggface_layers(state):
     """[(keras-vggface layer name, [(weight name, HWIO/Keras array), ...])] from a state dict."""
+
     def kernel(name):
         return np.transpose(state[name], (2, 3, 1, 0))
 
@@ -133,28 +147,53 @@ def keras_vggface_layers(state):
         return keras_name, weights
 
     def bn_entry(keras_name, torch_prefix):
-        params = zip(("gamma", "beta", "moving_mean", "moving_variance"),
-                     ("weight", "bias", "running_mean", "running_var"))
-        return keras_name, [(f"{keras_name}/{k}:0", state[f"{torch_prefix}.{t}"]) for k, t in params]
+        params = zip(
+            ("gamma", "beta", "moving_mean", "moving_variance"),
+            ("weight", "bias", "running_mean", "running_var"),
+        )
+        return keras_name, [
+            (f"{keras_name}/{k}:0", state[f"{torch_prefix}.{t}"]) for k, t in params
+        ]
 
-    layers = [conv_entry("conv1/7x7_s2", "conv1"), bn_entry("conv1/7x7_s2/bn", "bn1"),
-              ("activation_1", []), ("max_pooling2d_1", [])]
+    layers = [
+        conv_entry("conv1/7x7_s2", "conv1"),
+        bn_entry("conv1/7x7_s2/bn", "bn1"),
+        ("activation_1", []),
+        ("max_pooling2d_1", []),
+    ]
     for layer, blocks, _ in STAGES:
         for block in range(blocks):
             k = f"conv{layer + 1}_{block + 1}"
             p = f"layer{layer}.{block}"
-            for suffix, conv, bn in (("1x1_reduce", "conv1", "bn1"), ("3x3", "conv2", "bn2"),
-                                     ("1x1_increase", "conv3", "bn3")):
-                layers += [conv_entry(f"{k}_{suffix}", f"{p}.{conv}"), bn_entry(f"{k}_{suffix}/bn", f"{p}.{bn}")]
-            layers += [conv_entry(f"{k}_1x1_down", f"{p}.conv4", bias=True),
-                       conv_entry(f"{k}_1x1_up", f"{p}.conv5", bias=True)]
+            for suffix, conv, bn in (
+                ("1x1_reduce", "conv1", "bn1"),
+                ("3x3", "conv2", "bn2"),
+                ("1x1_increase", "conv3", "bn3"),
+            ):
+                layers += [
+                    conv_entry(f"{k}_{suffix}", f"{p}.{conv}"),
+                    bn_entry(f"{k}_{suffix}/bn", f"{p}.{bn}"),
+                ]
+            layers += [
+                conv_entry(f"{k}_1x1_down", f"{p}.conv4", bias=True),
+                conv_entry(f"{k}_1x1_up", f"{p}.conv5", bias=True),
+            ]
             if block == 0:
-                layers += [conv_entry(f"{k}_1x1_proj", f"{p}.downsample.0"),
-                           bn_entry(f"{k}_1x1_proj/bn", f"{p}.downsample.1")]
+                layers += [
+                    conv_entry(f"{k}_1x1_proj", f"{p}.downsample.0"),
+                    bn_entry(f"{k}_1x1_proj/bn", f"{p}.downsample.1"),
+                ]
     layers.append(("avg_pool", []))
     if "fc.weight" in state:
-        layers.append(("classifier", [("classifier/kernel:0", state["fc.weight"].T),
-                                      ("classifier/bias:0", state["fc.bias"])]))
+        layers.append(
+            (
+                "classifier",
+                [
+                    ("classifier/kernel:0", state["fc.weight"].T),
+                    ("classifier/bias:0", state["fc.bias"]),
+                ],
+            )
+        )
     return layers
 
 

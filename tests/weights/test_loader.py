@@ -10,9 +10,9 @@ from depnet_tf.weights import (
     cached_vggface2,
     convert_weights,
     load_vggface2,
+    loader,
     resolve_vggface2,
 )
-from depnet_tf.weights import loader
 from tests.weights.reference import (
     keras_vggface_layers,
     numpy_forward,
@@ -80,7 +80,7 @@ def test_keras_vggface_h5_without_top(tmp_path, notop_state, images, model_weigh
     write_keras_vggface_h5(path, layers, model_weights_group)
     model = SENet50(input_shape=(SIZE, SIZE, 3))
     report = load_vggface2(model, path)
-    assert report.ok and len(report.assigned) == len([l for l in model.layers if l.weights])
+    assert report.ok and len(report.assigned) == len([x for x in model.layers if x.weights])
     assert_every_variable_equals_the_file(model, layers)
     assert_features_match_numpy(model, notop_state, images, "vggface")
 
@@ -186,7 +186,9 @@ def test_cached_vggface2_never_downloads(tmp_path, monkeypatch):
 def test_vggface2_downloads_from_the_release_url(tmp_path, monkeypatch, notop_state):
     release = tmp_path / "release"
     release.mkdir()
-    write_keras_vggface_h5(release / "rcmalli_vggface_tf_notop_senet50.h5", keras_vggface_layers(notop_state))
+    write_keras_vggface_h5(
+        release / "rcmalli_vggface_tf_notop_senet50.h5", keras_vggface_layers(notop_state)
+    )
     home = tmp_path / "home"
     monkeypatch.setenv("KERAS_HOME", str(home))
     monkeypatch.setattr(loader, "KERAS_VGGFACE_BASE_URL", release.as_uri() + "/")
@@ -203,7 +205,10 @@ def test_vggface2_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
         SENet50(input_shape=(SIZE, SIZE, 3), weights="vggface2")
     message = str(error.value)
     assert "\n" not in message
-    assert f"{tmp_path}/models/vggface/" in message and "rcmalli_vggface_tf_notop_senet50.h5" in message
+    assert (
+        f"{tmp_path}/models/vggface/" in message
+        and "rcmalli_vggface_tf_notop_senet50.h5" in message
+    )
     assert not list((tmp_path / "models" / "vggface").iterdir())
 
 
@@ -244,9 +249,13 @@ def test_file_of_another_architecture(tmp_path):
 
 def test_pickle_with_missing_keys(tmp_path, notop_state):
     path = tmp_path / "missing.pkl"
-    write_pytorch_pickle(path, {k: v for k, v in notop_state.items() if not k.startswith("layer4.2.")})
+    write_pytorch_pickle(
+        path, {k: v for k, v in notop_state.items() if not k.startswith("layer4.2.")}
+    )
     message = one_line_error(
-        SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"), path, "model layers missing from the file"
+        SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"),
+        path,
+        "model layers missing from the file",
     )
     assert "conv5_3_1x1_reduce" in message
 
@@ -265,7 +274,9 @@ def test_pickle_with_shape_mismatch(tmp_path, notop_state):
 
 def test_wrong_stem_says_how_to_fix_it(notop_h5, notop_pkl):
     one_line_error(SENet50(input_shape=(SIZE, SIZE, 3)), notop_pkl, "SENet50(stem='caffe')")
-    one_line_error(SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"), notop_h5, "need stem='vggface'")
+    one_line_error(
+        SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"), notop_h5, "need stem='vggface'"
+    )
 
 
 def test_missing_empty_and_garbage_files(tmp_path):
@@ -289,17 +300,23 @@ def test_pickle_with_code_is_refused(tmp_path):
 def test_unknown_torch_keys_are_reported(tmp_path, notop_state):
     path = tmp_path / "extra.pkl"
     write_pytorch_pickle(path, {**notop_state, "layer9.0.conv1.weight": np.zeros(1, "float32")})
-    one_line_error(SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"), path, "torch:layer9.0.conv1.weight")
+    one_line_error(
+        SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe"), path, "torch:layer9.0.conv1.weight"
+    )
 
 
 def test_non_strict_loads_what_fits_and_warns(tmp_path, notop_state):
     path = tmp_path / "partial.pkl"
-    write_pytorch_pickle(path, {k: v for k, v in notop_state.items() if not k.startswith("layer4.")})
+    write_pytorch_pickle(
+        path, {k: v for k, v in notop_state.items() if not k.startswith("layer4.")}
+    )
     model = SENet50(input_shape=(SIZE, SIZE, 3), stem="caffe")
     with pytest.warns(UserWarning, match="NOT LOADED"):
         report = load_vggface2(model, path, strict=False)
     assert not report.ok and "conv5_1_1x1_reduce" in report.missing
-    np.testing.assert_array_equal(model.get_layer("conv1_7x7_s2_bn").beta.numpy(), notop_state["bn1.bias"])
+    np.testing.assert_array_equal(
+        model.get_layer("conv1_7x7_s2_bn").beta.numpy(), notop_state["bn1.bias"]
+    )
 
 
 def test_resnet_baseline_has_no_senet(notop_h5):
