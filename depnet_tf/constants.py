@@ -70,3 +70,58 @@ CROP_MODES = ("align", "box")  # 5-point alignment to a loose template, or a box
 EVAL_CLIPS = 10  # evenly spread clips scored per video (evaluate, predict)
 QUANTIZATIONS = ("float32", "float16", "dynamic")  # TFLite exports
 STRATEGIES = ("default", "mirrored", "multiworker")  # tf.distribute
+
+# --- The paper's reported results ---------------------------------------------
+# Test-set RMSE and MAE of the four deep architectures: Table 2 (AVEC2013) and
+# Table 3 (AVEC2014). AVEC2014 is scored per recording (100 test videos; the
+# paper's Figure 8 says "100 V"), AVEC2013 per video (50).
+PAPER_TABLES = {
+    "avec2013": {  # Table 2
+        "senet-single": (9.43, 7.58),
+        "depnet": (9.17, 7.36),
+        "resnet50-single": (9.83, 7.90),
+        "resnet50-sequence": (9.54, 7.66),
+    },
+    "avec2014": {  # Table 3
+        "senet-single": (9.30, 7.47),
+        "depnet": (9.03, 7.26),
+        "resnet50-single": (9.57, 7.68),
+        "resnet50-sequence": (9.34, 7.48),
+    },
+}
+PAPER_TABLE_NUMBERS = {"avec2013": 2, "avec2014": 3}
+# The rows of Tables 2-3, in the paper's order and words.
+PAPER_ARCH_NAMES = {
+    "senet-single": "SENet",
+    "depnet": "DepNet (SENet-based)",
+    "resnet50-single": "ResNet-50 (single image)",
+    "resnet50-sequence": "ResNet-50 (image sequence)",
+}
+# Video-only prior work the paper compares with: Table 4 (AVEC2013) and Table 5
+# (AVEC2014), (RMSE, MAE); None where the paper gives no MAE.
+PAPER_PRIOR_WORK = {
+    "avec2013": {  # Table 4
+        "Baseline [10]/LPQ-TOP": (13.61, 10.88),
+        "Cummins et al. [55]/STIP and PHOG": (10.45, None),
+        "Meng et al. [30]/EOH and LBP": (11.19, 9.14),
+        "Wen et al. [12]/LPQ-TOP": (10.27, 8.22),
+        "Zhu et al. [14]/Optical flow": (9.82, 7.58),
+        "Mohamad et al. [20]/C3D, RNN": (9.28, 7.37),
+        "Zhou et al. [18]/2D-CNN": (8.19, 6.30),
+        "Song et al. [42]/CNN": (8.10, 6.16),
+        "Md et al. [43]/LSTM": (8.93, 7.04),
+        "Ours (DepNet)": (9.17, 7.36),
+    },
+    "avec2014": {  # Table 5
+        "Baseline [11]/LGBP-TOP": (10.86, 8.86),
+        "Sidorov et al. [56]/LGBP-TOP": (10.83, 8.32),
+        "Jan et al. [57]/EOH, LBP and LPQ": (10.50, 8.44),
+        "kaya et al. [58]/LGBP-TOP and LPQ": (10.27, 8.20),
+        "Zhu et al. [14]/Optical flow": (9.55, 7.47),
+        "Mohamad et al. [20]/C3D, RNN": (9.20, 7.22),
+        "Zhou et al. [18]/2D-CNN": (8.39, 6.21),
+        "Song et al. [42]/CNN": (7.15, 5.95),
+        "Md et al. [43]/LSTM": (8.78, 6.86),
+        "Ours (DepNet)": (9.03, 7.26),
+    },
+}

@@ -1,5 +1,8 @@
 """`depnet train` and `depnet evaluate`."""
 
+import os
+import sys
+
 from depnet_tf.cli.common import add_command, positive_int, print_json, progress_enabled
 from depnet_tf.cli.overrides import parse_overrides
 from depnet_tf.constants import EVAL_CLIPS, STRATEGIES
@@ -42,7 +45,12 @@ def add_parser(subparsers):
     )
     evaluate.add_argument("--batch-size", type=positive_int, default=8, help="clips per batch")
     evaluate.add_argument("--cache", help="evaluate on this feature cache instead of frames")
-    evaluate.add_argument("-o", "--output", default="predictions.csv", help="per-video CSV")
+    evaluate.add_argument(
+        "-o",
+        "--output",
+        default="predictions.csv",
+        help="per-video CSV; the per-clip CSV goes beside it as NAME.clips.csv",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -63,17 +71,21 @@ def run_train(args):
     return 0
 
 
-def run_evaluate(args):
-    import sys
+def clips_csv_path(output):
+    """Where the per-clip CSV goes beside the per-video one: `NAME.clips.csv`."""
+    root, ext = os.path.splitext(output)
+    return f"{root}.clips{ext or '.csv'}"
 
+
+def run_evaluate(args):
     from depnet_tf.data import Manifest
-    from depnet_tf.evaluation import evaluate_model, format_summary
+    from depnet_tf.evaluation import evaluate_split, format_summary
     from depnet_tf.files import atomic_path
     from depnet_tf.models.loading import load_regressor
 
     model = load_regressor(args.model)
     manifest = Manifest.read(args.manifest)
-    table, summary = evaluate_model(
+    result = evaluate_split(
         model,
         manifest,
         args.split,
@@ -82,11 +94,13 @@ def run_evaluate(args):
         cache=args.cache,
         progress=progress_enabled(args),
     )
-    with atomic_path(args.output) as temporary:
-        table.to_csv(temporary, index=False)
+    clips_path = clips_csv_path(args.output)
+    for table, path in ((result.videos, args.output), (result.clips, clips_path)):
+        with atomic_path(path) as temporary:
+            table.to_csv(temporary, index=False)
     if args.json:
-        print_json({**summary, "predictions_csv": args.output})
+        print_json({**result.summary, "predictions_csv": args.output, "clips_csv": clips_path})
         return 0
-    print(format_summary(summary, table))
-    print(f"per-video predictions: {args.output}", file=sys.stderr)
+    print(format_summary(result.summary, result.videos))
+    print(f"per-video predictions: {args.output}; per-clip: {clips_path}", file=sys.stderr)
     return 0

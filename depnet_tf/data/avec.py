@@ -14,7 +14,7 @@ import warnings
 import pandas as pd
 
 from depnet_tf.constants import AVEC_DATASETS
-from depnet_tf.data.manifest import COLUMNS, Manifest
+from depnet_tf.data.manifest import COLUMNS, OPTIONAL_COLUMNS, Manifest
 from depnet_tf.errors import DataError
 from depnet_tf.faces.openface import aligned_dir
 from depnet_tf.faces.video import find_videos
@@ -83,6 +83,7 @@ def _avec_manifest(video_root, label_root, faces_dir, pattern):
         if not match:
             continue
         subject, session = match.group(1), match.group(2)
+        task = match.group(3) if pattern.groups >= 3 else ""
         key = (partition, f"{subject}_{session}")
         if key not in labels:
             raise DataError(
@@ -95,11 +96,13 @@ def _avec_manifest(video_root, label_root, faces_dir, pattern):
                 "label": labels[key],
                 "split": AVEC_SPLITS[partition],
                 "subject": subject,
+                "session": key[1],
+                "task": task.capitalize(),
             }
         )
     if not rows:
         raise DataError(f"{video_root}: no AVEC videos found under Training/Development/Testing")
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table = pd.DataFrame(rows, columns=[*COLUMNS, *OPTIONAL_COLUMNS])
     missing = [f for f in table["frames"] if not os.path.isdir(f)]
     if missing:
         warnings.warn(

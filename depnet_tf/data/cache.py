@@ -70,7 +70,7 @@ def entry_path(cache_dir, video_id):
     return os.path.join(cache_dir, f"{video_id}.npz")
 
 
-def read_entry(path, dim=None):
+def read_entry(path, dim=None, cache_dir=None, video_id=None):
     """(features (n, N) float16, frame numbers (n,)) of one cache entry, verified.
 
     The `.npz` is a zip whose members carry CRC-32 checksums, checked as they
@@ -83,6 +83,10 @@ def read_entry(path, dim=None):
         with np.load(path) as data:
             features, frames = data["features"], data["frames"]
     except FileNotFoundError:
+        if cache_dir is not None:
+            raise DataError(
+                f"{cache_dir}: video {video_id!r} is not cached; run `depnet cache`"
+            ) from None
         raise DataError(f"{path}: no such cache entry") from None
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
         raise DataError(f"{path}: damaged cache entry ({error or type(error).__name__})") from None
@@ -194,10 +198,8 @@ def build_cache(
 
 
 def load_features(cache_dir, video_id, dim=None):
-    path = entry_path(cache_dir, video_id)
-    if not os.path.isfile(path):
-        raise DataError(f"{cache_dir}: video {video_id!r} is not cached; run `depnet cache`")
-    return read_entry(path, dim)[0]
+    """The cached features (n, N) float16 of one video."""
+    return read_entry(entry_path(cache_dir, video_id), dim, cache_dir, video_id)[0]
 
 
 def feature_dataset(
@@ -212,19 +214,25 @@ def feature_dataset(
     with_ids=False,
     spec=None,
     epoch_clock=None,
+    single_frame=False,
+    with_frames=False,
 ):
     """Like `clip_dataset`, but of cached per-frame features: `(B, T, N)` float32 and labels.
 
     Args:
         cache_dir: a folder written by `build_cache`.
         spec: if given (`cache_spec(model)`), the cache must have been built with it.
+        single_frame: samples are one frame's features `(N,)` (single-image models).
         Others: as for `clip_dataset`.
     """
+    num_frames = 1 if single_frame else num_frames
     meta = check_cache(cache_dir, spec) if spec is not None else read_meta(cache_dir)
     rows = manifest.split(split)
     names = rows["video_id"].tolist()
     dim = meta["feature_shape"][-1]
-    features = [load_features(cache_dir, name, dim) for name in names]
+    entries = [read_entry(entry_path(cache_dir, name), dim, cache_dir, name) for name in names]
+    features = [f for f, _ in entries]
+    numbers = [n.astype(np.int32) for _, n in entries]
     counts = [len(f) for f in features]
     sampling.check_counts(names, counts, cache_dir)
     sampling.warn_short_videos(names, counts, num_frames)
@@ -238,11 +246,17 @@ def feature_dataset(
         ):
             clip = features[video][positions].astype(np.float32)
             label = labels[video : video + 1]
-            yield (clip, label, names[video]) if with_ids else (clip, label)
+            frame_numbers = numbers[video][positions]
+            yield pipeline.sample(
+                clip, label, names[video], frame_numbers, single_frame, with_ids, with_frames
+            )
 
-    signature = (tf.TensorSpec((num_frames, dim), tf.float32), tf.TensorSpec((1,), tf.float32))
+    shape = (dim,) if single_frame else (num_frames, dim)
+    signature = (tf.TensorSpec(shape, tf.float32), tf.TensorSpec((1,), tf.float32))
     if with_ids:
         signature += (tf.TensorSpec((), tf.string),)
+        if with_frames:
+            signature += (tf.TensorSpec((num_frames,), tf.int32),)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(names) * clips_per_video))
     return pipeline.finish(dataset, batch_size)

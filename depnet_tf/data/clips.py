@@ -21,6 +21,8 @@ def clip_dataset(
     with_ids=False,
     min_confidence=MIN_CONFIDENCE,
     epoch_clock=None,
+    single_frame=False,
+    with_frames=False,
 ):
     """A dataset of `(frames, label)` clips of the videos of one split.
 
@@ -38,14 +40,22 @@ def clip_dataset(
         min_confidence: OpenFace CSV confidence below which frames are unused.
         epoch_clock: a `sampling.EpochClock` naming the epoch of each training
             pass (default: passes counted from 0).
+        single_frame: samples are single frames (S, S, 3), for the single-image
+            models: K frames per video, random in training, evenly spread else.
+            `num_frames` is then ignored.
+        with_frames: with `with_ids`, add each sample's frame numbers (B, T) int32.
 
     Returns:
         A `tf.data.Dataset` of `(frames (B, T, S, S, 3) float32 RGB 0-255, label
-        (B, 1) float32)` (plus `video_id (B,)` with `with_ids`).
+        (B, 1) float32)` (plus `video_id (B,)` with `with_ids`, and the frame
+        numbers with `with_frames`).
     """
+    num_frames = 1 if single_frame else num_frames
     rows = manifest.split(split)
     names = rows["video_id"].tolist()
-    paths = [[p for _, p in manifest.frames(name, min_confidence)] for name in names]
+    listed = [manifest.frames(name, min_confidence) for name in names]
+    paths = [[p for _, p in frames] for frames in listed]
+    numbers = [np.array([n for n, _ in frames], np.int32) for frames in listed]
     counts = [len(p) for p in paths]
     sampling.check_counts(names, counts, manifest.source)
     sampling.warn_short_videos(names, counts, num_frames)
@@ -57,23 +67,27 @@ def clip_dataset(
         for video, positions in sampling.clip_plan(
             counts, num_frames, clips_per_video, training, rng
         ):
-            yield [paths[video][i] for i in positions], labels[video : video + 1], names[video]
+            clip = [paths[video][i] for i in positions]
+            yield clip, labels[video : video + 1], names[video], numbers[video][positions]
 
     signature = (
         tf.TensorSpec((num_frames,), tf.string),
         tf.TensorSpec((1,), tf.float32),
         tf.TensorSpec((), tf.string),
+        tf.TensorSpec((num_frames,), tf.int32),
     )
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(names) * clips_per_video))
 
-    def load(clip_paths, label, video_id):
+    def load(clip_paths, label, video_id, frame_numbers):
         frames = tf.map_fn(
             lambda p: load_frame(p, image_size),
             clip_paths,
             fn_output_signature=tf.TensorSpec((image_size, image_size, 3), tf.float32),
         )
-        return (frames, label, video_id) if with_ids else (frames, label)
+        return pipeline.sample(
+            frames, label, video_id, frame_numbers, single_frame, with_ids, with_frames
+        )
 
     dataset = dataset.map(load, num_parallel_calls=pipeline.parallel_calls(), deterministic=True)
     return pipeline.finish(dataset, batch_size)

@@ -8,6 +8,11 @@ The generic CSV has the columns `video_id, frames, label, split, subject`:
 - `label`: the BDI-II score, a number in 0-63;
 - `split`: for example `train`, `dev`, `test`;
 - `subject`: subject id; a subject's videos belong in one split.
+
+Two optional columns name the evaluation conventions (see
+`depnet_tf.evaluation`): `session`, the recording session a video belongs to
+(AVEC2014 records two tasks per session: `<subj>_<sess>`), and `task` (for
+AVEC2014, `Freeform` or `Northwind`). Empty values mean "unknown".
 """
 
 import os
@@ -21,6 +26,7 @@ from depnet_tf.faces.openface import MIN_CONFIDENCE
 from depnet_tf.files import atomic_path
 
 COLUMNS = ("video_id", "frames", "label", "split", "subject")
+OPTIONAL_COLUMNS = ("session", "task")
 
 
 class Manifest:
@@ -46,8 +52,11 @@ class Manifest:
         missing = [c for c in COLUMNS if c not in table.columns]
         if missing:
             raise DataError(f"{source}: missing columns {missing}; expected {list(COLUMNS)}")
-        table = table.loc[:, list(COLUMNS)].copy()
-        for column in ("video_id", "frames", "split", "subject"):
+        optional = [c for c in OPTIONAL_COLUMNS if c in table.columns]
+        table = table.loc[:, list(COLUMNS) + optional].copy()
+        for column in optional:
+            table[column] = table[column].fillna("")
+        for column in ("video_id", "frames", "split", "subject", *optional):
             table[column] = table[column].astype(str).str.strip()
         table["label"] = [self._label(row, value) for row, value in enumerate(table["label"])]
         duplicated = table["video_id"].duplicated(keep="first")

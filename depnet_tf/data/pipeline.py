@@ -33,3 +33,17 @@ def without_autotuning(dataset):
 def finish(dataset, batch_size):
     """Batch, prefetch and fix the tuning: the tail every pipeline shares."""
     return without_autotuning(dataset.batch(batch_size).prefetch(PREFETCH_BATCHES))
+
+
+def sample(inputs, label, video_id, frame_numbers, single_frame, with_ids, with_frames):
+    """One dataset element: `(inputs, label)`, plus the id and frame numbers when asked.
+
+    Single-frame samples lose their time axis of length 1.
+    """
+    if single_frame:
+        inputs = inputs[0]
+    if not with_ids:
+        return inputs, label
+    if not with_frames:
+        return inputs, label, video_id
+    return inputs, label, video_id, frame_numbers

@@ -46,15 +46,13 @@ def choose_backbone(settings, folder, log=print):
     if choice:
         _say(log, f"backbone: VGGFace2 SENet50 weights from {choice}")
         return choice, f"vggface2 ({choice})"
-    import keras
+    from depnet_tf.models import DepNetConfig
+    from depnet_tf.models.random_backbone import save_random_backbone
 
-    from depnet_tf import SENet50
-
-    keras.utils.set_random_seed(settings.seed)
-    backbone = SENet50(input_shape=(settings.image_size, settings.image_size, 3))
     path = os.path.join(folder, "backbone.weights.h5")
-    with atomic_path(path) as temporary:
-        backbone.save_weights(temporary)
+    save_random_backbone(
+        "depnet", DepNetConfig(image_size=settings.image_size), path, seed=settings.seed
+    )
     _say(
         log,
         "backbone: no VGGFace2 weights found in keras-vggface's cache "

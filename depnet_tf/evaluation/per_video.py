@@ -1,37 +1,75 @@
-"""Per-video evaluation: a video's score is the mean of its clip predictions (paper, eqs. 6-7)."""
+"""Per-video evaluation: a video's score is the mean of its clip predictions (paper, eqs. 6-7).
+
+Sequence models score K T-frame clips per video; single-image models score K
+single frames spread evenly over it. Every clip's prediction is kept (video id,
+clip index, frame numbers), so later analyses never need to run the model again.
+"""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from depnet_tf.constants import EVAL_CLIPS, SEVERITY_NAMES
+from depnet_tf.evaluation.conventions import conventions, format_conventions, rmse_mae
 from depnet_tf.severity import severity_band
 
 
-def rmse_mae(labels, predictions):
-    errors = np.asarray(predictions, np.float64) - np.asarray(labels, np.float64)
-    return float(np.sqrt(np.mean(errors**2))), float(np.mean(np.abs(errors)))
+@dataclasses.dataclass
+class Evaluation:
+    """What `evaluate_split` found.
+
+    Attributes:
+        videos: one row per video: video_id, label, prediction, n_clips, bands,
+            and the manifest's subject, session and task where it has them.
+        clips: one row per clip: video_id, clip, frames, label, prediction.
+        summary: the scores: `videos`, `clips`, `rmse`, `mae` (per video),
+            `clip_rmse`, `clip_mae`, `band_accuracy` and `conventions`.
+    """
+
+    videos: pd.DataFrame
+    clips: pd.DataFrame
+    summary: dict
+
+
+def compiled(model):
+    """The model's inference pass as one compiled graph, as `model.predict` runs it."""
+    return tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
 
 
 def clip_predictions(model, dataset, progress=False):
-    """(video ids, labels, predictions) of every clip of a `with_ids=True` dataset."""
+    """One row per clip of a `with_ids=True` dataset (frame numbers with `with_frames`)."""
     from tqdm.auto import tqdm
 
-    ids, labels, predictions = [], [], []
+    predict = compiled(model)
+    ids, labels, predictions, frames = [], [], [], []
     batches = tqdm(
         dataset, desc="evaluate", unit="batch", disable=None if progress else True, leave=False
     )
-    for inputs, label, video_id in batches:
-        predictions.append(np.asarray(model(inputs, training=False)).reshape(-1))
+    for inputs, label, video_id, *numbers in batches:
+        predictions.append(predict(inputs).numpy().reshape(-1))
         labels.append(np.asarray(label).reshape(-1))
         ids += [v.decode() for v in np.asarray(video_id)]
-    return ids, np.concatenate(labels), np.concatenate(predictions)
+        if numbers:
+            frames += [" ".join(map(str, row)) for row in np.asarray(numbers[0])]
+    table = pd.DataFrame(
+        {
+            "video_id": ids,
+            "label": np.concatenate(labels),
+            "prediction": np.concatenate(predictions),
+        }
+    )
+    table.insert(1, "clip", table.groupby("video_id", sort=False).cumcount())
+    if frames:
+        table.insert(2, "frames", frames)
+    return table
 
 
-def per_video(ids, labels, predictions):
+def per_video(clips):
     """One row per video: video_id, label, prediction (mean of clips), n_clips, bands."""
-    frame = pd.DataFrame({"video_id": ids, "label": labels, "prediction": predictions})
     table = (
-        frame.groupby("video_id", sort=False)
+        clips.groupby("video_id", sort=False)
         .agg(
             label=("label", "first"),
             prediction=("prediction", "mean"),
@@ -44,68 +82,82 @@ def per_video(ids, labels, predictions):
     return table
 
 
-def evaluate_clips(model, dataset, progress=False):
-    """Per-video table and summary scores (over videos, the paper's metric, and over clips)."""
-    ids, labels, predictions = clip_predictions(model, dataset, progress)
-    table = per_video(ids, labels, predictions)
-    video_rmse, video_mae = rmse_mae(table["label"], table["prediction"])
-    clip_rmse, clip_mae = rmse_mae(labels, predictions)
-    summary = {
-        "videos": len(table),
-        "clips": len(ids),
+def summarize(videos, clips):
+    """The summary scores of per-video and per-clip tables."""
+    video_rmse, video_mae = rmse_mae(videos["label"], videos["prediction"])
+    clip_rmse, clip_mae = rmse_mae(clips["label"], clips["prediction"])
+    return {
+        "videos": len(videos),
+        "clips": len(clips),
         "rmse": video_rmse,
         "mae": video_mae,
         "clip_rmse": clip_rmse,
         "clip_mae": clip_mae,
-        "band_accuracy": float(np.mean(table["severity_true"] == table["severity_pred"])),
+        "band_accuracy": float(np.mean(videos["severity_true"] == videos["severity_pred"])),
+        "conventions": conventions(videos, clips),
     }
-    return table, summary
+
+
+def evaluate_clips(model, dataset, progress=False):
+    """Per-video table and summary scores of a `with_ids=True` dataset."""
+    clips = clip_predictions(model, dataset, progress)
+    videos = per_video(clips)
+    return videos, summarize(videos, clips)
+
+
+def evaluate_split(
+    model, manifest, split, clips=EVAL_CLIPS, batch_size=8, cache=None, progress=False
+):
+    """Every clip, video and convention score of a `DepressionRegressor` on one split.
+
+    With `cache`, the model's head runs on the cached features (checked against
+    the model's backbone); otherwise the whole model runs on the face frames.
+    Sequence models score `clips` T-frame clips per video, single-image models
+    `clips` frames.
+
+    Returns:
+        An `Evaluation`.
+    """
+    from depnet_tf.data import cache_spec, clip_dataset, feature_dataset
+
+    options = {
+        "clips_per_video": clips,
+        "batch_size": batch_size,
+        "with_ids": True,
+        "with_frames": True,
+        "single_frame": not model.architecture.is_sequence,
+    }
+    if cache:
+        dataset = feature_dataset(
+            cache, manifest, split, model.config.num_frames, spec=cache_spec(model), **options
+        )
+        runner = model.head_model()
+    else:
+        dataset = clip_dataset(
+            manifest, split, model.config.num_frames, image_size=model.config.image_size, **options
+        )
+        runner = model
+    clip_table = clip_predictions(runner, dataset, progress)
+    videos = per_video(clip_table)
+    rows = manifest.split(split).set_index("video_id")
+    for column in ("subject", "session", "task"):
+        if column in rows:
+            videos[column] = rows.loc[videos["video_id"], column].to_numpy()
+    return Evaluation(videos, clip_table, summarize(videos, clip_table))
 
 
 def evaluate_model(
     model, manifest, split, clips=EVAL_CLIPS, batch_size=8, cache=None, progress=False
 ):
-    """Per-video evaluation of a full `DepressionRegressor` on one manifest split.
-
-    With `cache`, the model's head runs on the cached features (checked against
-    the model's backbone); otherwise the whole model runs on the face frames.
-
-    Returns:
-        (per-video DataFrame, summary dict), as `evaluate_clips`.
-    """
-    from depnet_tf.data import cache_spec, clip_dataset, feature_dataset
-
-    steps = model.config.num_frames
-    if cache:
-        dataset = feature_dataset(
-            cache,
-            manifest,
-            split,
-            steps,
-            clips_per_video=clips,
-            batch_size=batch_size,
-            with_ids=True,
-            spec=cache_spec(model),
-        )
-        return evaluate_clips(model.head_model(), dataset, progress)
-    dataset = clip_dataset(
-        manifest,
-        split,
-        steps,
-        clips_per_video=clips,
-        image_size=model.config.image_size,
-        batch_size=batch_size,
-        with_ids=True,
-    )
-    return evaluate_clips(model, dataset, progress)
+    """`evaluate_split` as (per-video DataFrame, summary dict)."""
+    result = evaluate_split(model, manifest, split, clips, batch_size, cache, progress)
+    return result.videos, result.summary
 
 
 def format_summary(summary, table):
     lines = [
         f"videos: {summary['videos']}, clips: {summary['clips']}",
-        f"per video (paper, eqs. 6-7): RMSE {summary['rmse']:.2f}  MAE {summary['mae']:.2f}",
-        f"per clip:                    "
-        f"RMSE {summary['clip_rmse']:.2f}  MAE {summary['clip_mae']:.2f}",
+        *format_conventions(summary["conventions"]),
         f"severity band (Table 1) accuracy: {summary['band_accuracy']:.2%}",
     ]
     counts = pd.crosstab(table["severity_true"], table["severity_pred"]).reindex(

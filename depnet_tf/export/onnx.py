@@ -6,9 +6,8 @@ in, `bdi_ii` float32 [None] and `severity` int32 [None] out, preprocessing insid
 
 import os
 
-import numpy as np
-
 from depnet_tf.errors import ExportError, ModelFileError
+from depnet_tf.export.runner import Runner
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
 from depnet_tf.files import atomic_path
 
@@ -80,7 +79,7 @@ def export_onnx(model, path, metadata, opset=DEFAULT_OPSET):
     return path
 
 
-class OnnxRunner:
+class OnnxRunner(Runner):
     """Run a `.onnx` DepNet with `onnxruntime` on the CPU."""
 
     def __init__(self, path):
@@ -94,7 +93,6 @@ class OnnxRunner:
             raise ModelFileError(f"{path}: no such .onnx file")
         if os.path.getsize(path) == 0:
             raise ModelFileError(f"{path}: the model file is empty (0 bytes)")
-        self.path = path
         try:
             self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
@@ -105,17 +103,8 @@ class OnnxRunner:
             raise ModelFileError(
                 f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})"
             )
-        shape = inputs["frames"].shape
-        self.num_frames, self.image_size = int(shape[1]), int(shape[2])
+        super().__init__(path, [None, *inputs["frames"].shape[1:]])
         self.outputs = [o.name for o in self.session.get_outputs()]
 
-    def __call__(self, clips):
-        clips = np.asarray(clips)
-        expected = (self.num_frames, self.image_size, self.image_size, 3)
-        if clips.ndim != 5 or clips.shape[1:] != expected:
-            raise ValueError(
-                f"{self.path} takes clips of shape (K, {', '.join(map(str, expected))}); "
-                f"got {clips.shape}"
-            )
-        values = dict(zip(self.outputs, self.session.run(None, {"frames": clips.astype(np.uint8)})))
-        return values["bdi_ii"].astype(np.float32), values["severity"].astype(np.int32)
+    def run(self, samples):
+        return dict(zip(self.outputs, self.session.run(None, {"frames": samples})))

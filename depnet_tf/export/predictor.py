@@ -15,26 +15,26 @@ from depnet_tf.data import sampling
 from depnet_tf.data.frames import list_frames, read_frames
 from depnet_tf.errors import DataError, ModelFileError
 from depnet_tf.export.loading import load_model
+from depnet_tf.export.runner import Runner
 from depnet_tf.faces.openface import aligned_dir
 from depnet_tf.severity import severity_name
 
 
-class KerasRunner:
-    """Scores clips with a Keras model through its compiled serving function."""
+class KerasRunner(Runner):
+    """Scores samples with a Keras model through its compiled serving function."""
 
-    def __init__(self, model):
-        from depnet_tf.export.savedmodel import serving_function
+    def __init__(self, model, path=""):
+        from depnet_tf.export.savedmodel import input_shape, serving_function
 
-        self.num_frames, self.image_size = model.config.num_frames, model.config.image_size
+        super().__init__(path or model.name, input_shape(model))
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
-    def __call__(self, clips):
-        outputs = self._serve(np.asarray(clips, np.uint8))
-        return outputs["bdi_ii"].numpy(), outputs["severity"].numpy()
+    def run(self, samples):
+        return {name: value.numpy() for name, value in self._serve(samples).items()}
 
 
-class SavedModelRunner:
-    """Scores clips with an exported SavedModel's `serving_default` signature."""
+class SavedModelRunner(Runner):
+    """Scores samples with an exported SavedModel's `serving_default` signature."""
 
     def __init__(self, loaded, path):
         signatures = loaded.signatures
@@ -44,12 +44,10 @@ class SavedModelRunner:
         inputs = self._serve.structured_input_signature[1]
         if "frames" not in inputs:
             raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
-        spec = inputs["frames"]
-        self.num_frames, self.image_size = int(spec.shape[1]), int(spec.shape[2])
+        super().__init__(path, inputs["frames"].shape.as_list())
 
-    def __call__(self, clips):
-        outputs = self._serve(frames=np.asarray(clips, np.uint8))
-        return outputs["bdi_ii"].numpy(), outputs["severity"].numpy()
+    def run(self, samples):
+        return {name: value.numpy() for name, value in self._serve(frames=samples).items()}
 
 
 def load_predictor(path):
@@ -59,18 +57,23 @@ def load_predictor(path):
 
     model = load_model(path)
     if isinstance(model, keras.Model):
-        return KerasRunner(model)
+        return KerasRunner(model, path)
     if hasattr(model, "signatures"):
         return SavedModelRunner(model, path)
     return model  # the LiteRT and ONNX runners are predictors already
 
 
-def clip_frames(frames, num_frames, image_size, clips):
-    """K evenly spread uint8 clips (K, T, S, S, 3) from [(number, image path)]."""
-    positions = sampling.eval_clips(len(frames), num_frames, clips)
+def clip_frames(frames, num_frames, image_size, clips, single_frame=False):
+    """K evenly spread uint8 clips (K, T, S, S, 3) from [(number, image path)].
+
+    With `single_frame`, K evenly spread frames (K, S, S, 3) instead, as the
+    single-image models are evaluated.
+    """
+    positions = sampling.eval_clips(len(frames), 1 if single_frame else num_frames, clips)
     needed = np.unique(positions)
     images = read_frames([frames[i][1] for i in needed], image_size)
-    return images[np.searchsorted(needed, positions)]
+    batch = images[np.searchsorted(needed, positions)]
+    return batch[:, 0] if single_frame else batch
 
 
 def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=None, progress=False):
@@ -105,7 +108,13 @@ def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=Non
 def _predict_frames(source, frames, predictor, clips):
     if not frames:
         raise DataError(f"{source}: no usable face frames")
-    batch = clip_frames(frames, predictor.num_frames, predictor.image_size, clips)
+    batch = clip_frames(
+        frames,
+        predictor.num_frames,
+        predictor.image_size,
+        clips,
+        single_frame=predictor.single_frame,
+    )
     scores, _ = predictor(batch)
     scores = np.asarray(scores, np.float64)
     from depnet_tf.severity import severity_band

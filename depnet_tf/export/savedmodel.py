@@ -13,9 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import SEVERITY_NAMES, SEVERITY_UPPER
-from depnet_tf.errors import ExportError, StorageError, VersionExistsError
+from depnet_tf.errors import StorageError, VersionExistsError
 from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries
-from depnet_tf.models import SEQUENCE_ARCHS
 
 # Written inside each version: which model it was exported from (TF-Serving ignores it).
 FINGERPRINT = os.path.join("assets.extra", "depnet_export.json")
@@ -36,10 +35,18 @@ def severity_in_graph(scores):
     return tf.reduce_sum(tf.cast(rounded[:, None] > thresholds, tf.int32), axis=1)
 
 
+def input_shape(model):
+    """The serving input's shape: [None, T, S, S, 3] (sequence models) or [None, S, S, 3]."""
+    return [None, *model.architecture.input_shape(model.config)]
+
+
 def serving_function(model):
-    """The `serving_default` function of `model` (a sequence `DepressionRegressor`)."""
-    steps, size = model.config.num_frames, model.config.image_size
-    spec = tf.TensorSpec([None, steps, size, size, 3], tf.uint8, name="frames")
+    """The `serving_default` function of a `DepressionRegressor`: uint8 `frames` in.
+
+    Sequence models take clips [None, T, S, S, 3]; single-image models take
+    frames [None, S, S, 3] (a video's score is then the mean over its frames).
+    """
+    spec = tf.TensorSpec(input_shape(model), tf.uint8, name="frames")
 
     @tf.function(input_signature=[spec])
     def serve(frames):
@@ -110,10 +117,6 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
         The version folder's path.
     """
     check_version(version)
-    if not model.architecture.is_sequence:
-        raise ExportError(
-            f"export takes sequence models ({', '.join(SEQUENCE_ARCHS)}); got {model.arch!r}"
-        )
     model_dir = os.path.join(out_dir, name)
     target = os.path.join(model_dir, str(version))
     remove_stale_temporaries(model_dir)
@@ -149,9 +152,8 @@ def write_models_config(out_dir, name):
 
 
 def write_request_example(model, path):
-    """A TF-Serving REST body (`instances` rows) with one mid-grey clip."""
-    steps, size = model.config.num_frames, model.config.image_size
-    clip = np.full((steps, size, size, 3), 128, np.uint8)
+    """A TF-Serving REST body (`instances` rows) with one mid-grey clip (or frame)."""
+    clip = np.full(input_shape(model)[1:], 128, np.uint8)
     body = {"signature_name": "serving_default", "instances": [{"frames": clip.tolist()}]}
     with atomic_path(path) as temporary:
         with open(temporary, "w") as file:
@@ -164,16 +166,12 @@ def signature_metadata(model):
         "inputs": {
             "frames": {
                 "dtype": "uint8",
-                "shape": [
-                    None,
-                    model.config.num_frames,
-                    model.config.image_size,
-                    model.config.image_size,
-                    3,
-                ],
+                "shape": input_shape(model),
                 "layout": "RGB 0-255, channels last",
             }
         },
+        "arch": model.arch,
+        "single_frame": not model.architecture.is_sequence,
         "outputs": {
             "bdi_ii": {"dtype": "float32", "shape": [None]},
             "severity": {"dtype": "int32", "shape": [None]},
@@ -184,7 +182,8 @@ def signature_metadata(model):
             {"band": i, "name": n, "max_score": u}
             for i, (n, u) in enumerate(zip(SEVERITY_NAMES, SEVERITY_UPPER))
         ],
-        "preprocessing": "inside the graph (RGB->BGR, minus the VGGFace2 means)",
+        "preprocessing": "inside the graph (RGB->BGR, minus the "
+        f"{'VGGFace2' if model.architecture.backbone.uses_stem else 'ImageNet'} means)",
     }
 
 

@@ -2,11 +2,11 @@
 
 import os
 
-import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import QUANTIZATIONS
 from depnet_tf.errors import ExportError, ModelFileError
+from depnet_tf.export.runner import Runner
 from depnet_tf.export.savedmodel import write_sidecar
 from depnet_tf.files import atomic_path
 
@@ -52,8 +52,11 @@ def export_tflite(model, saved_model_dir, path, quantization, metadata):
     return path
 
 
-class LiteRTRunner:
-    """Run a `.tflite` DepNet with the LiteRT interpreter (`ai_edge_litert`)."""
+class LiteRTRunner(Runner):
+    """Run a `.tflite` DepNet with the LiteRT interpreter (`ai_edge_litert`).
+
+    A batch of K samples is one invoke: the signature runner resizes the input.
+    """
 
     def __init__(self, path):
         try:
@@ -70,7 +73,6 @@ class LiteRTRunner:
                 "empty (0 bytes)" if not head else "not a TFLite flatbuffer (truncated or damaged)"
             )
             raise ModelFileError(f"{path}: {what}")
-        self.path = path
         try:
             self.interpreter = Interpreter(model_path=path)
             self.runner = self.interpreter.get_signature_runner("serving_default")
@@ -81,21 +83,8 @@ class LiteRTRunner:
         if "frames" not in inputs:
             raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
         details = inputs["frames"]
-        shape = [int(d) for d in details["shape"]]
-        self.num_frames, self.image_size = shape[1], shape[2]
+        super().__init__(path, details["shape"])
         self.dtype = details["dtype"]
 
-    def __call__(self, clips):
-        clips = np.asarray(clips)
-        outputs = [self._one(clip) for clip in clips]
-        return (
-            np.array([o["bdi_ii"] for o in outputs], np.float32).reshape(-1),
-            np.array([o["severity"] for o in outputs], np.int32).reshape(-1),
-        )
-
-    def _one(self, clip):
-        expected = (self.num_frames, self.image_size, self.image_size, 3)
-        if clip.shape != expected:
-            raise ValueError(f"{self.path} takes clips of shape {expected}; got {clip.shape}")
-        outputs = self.runner(frames=clip[None].astype(self.dtype))
-        return {name: np.asarray(value).reshape(-1)[0] for name, value in outputs.items()}
+    def run(self, samples):
+        return self.runner(frames=samples.astype(self.dtype))

@@ -23,7 +23,8 @@ class DepNetConfig:
         backbone_weights: `None`, `"vggface2"` or a weight file path, as for
             `SENet50(weights=...)`; `"imagenet"` or a path for ResNet-50 archs.
         stem: `"vggface"` or `"caffe"`, the SENet50 stem (see `SENet50`).
-        freeze_backbone: bool, keep the backbone frozen (paper, section 5.2.1).
+        freeze_backbone: bool, keep the backbone frozen (paper, section 5.2.1). When
+            False the backbone trains, with its BatchNorm layers in inference mode.
 
     Examples:
     >>> DepNetConfig(image_size=64).to_dict()["image_size"]

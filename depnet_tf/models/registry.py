@@ -28,6 +28,8 @@ class Backbone:
         uses_stem: whether `DepNetConfig.stem` selects its topology.
         build: `build(image_size, stem)` -> an unweighted backbone model.
         load_weights: `load_weights(backbone, weights)`, for `DepNetConfig.backbone_weights`.
+        paper_weights: the pretrained weights the paper starts from (section 4.1):
+            VGGFace2 for SENet50, ImageNet for the ResNet-50 baselines.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Backbone:
     uses_stem: bool
     build: object
     load_weights: object
+    paper_weights: str
 
 
 def _senet50(image_size, stem):
@@ -47,8 +50,20 @@ def _resnet50(image_size, stem):
     return keras.applications.ResNet50(include_top=False, weights=None, input_shape=shape)
 
 
-SENET50 = Backbone("senet50", VGGFACE2_MEAN_BGR, True, _senet50, load_vggface2)
-RESNET50 = Backbone("resnet50", IMAGENET_MEAN_BGR, False, _resnet50, load_resnet50_weights)
+SENET50 = Backbone("senet50", VGGFACE2_MEAN_BGR, True, _senet50, load_vggface2, "vggface2")
+RESNET50 = Backbone(
+    "resnet50", IMAGENET_MEAN_BGR, False, _resnet50, load_resnet50_weights, "imagenet"
+)
+
+# How the paper trains each kind of model (section 5.2.1 and 5.3.1), as config
+# overrides. Sequence models: the backbone is frozen and the FAM and head train
+# on its features (the cache). Single-image models: "we fine-tune the SENet only
+# using the facial images", so the backbone trains on face frames; BatchNorm
+# stays in inference mode (the paper does not say; see the README).
+_PAPER_TRAINING = {
+    SEQUENCE: {"model.freeze_backbone": True, "train.end_to_end": False},
+    SINGLE: {"model.freeze_backbone": False, "train.end_to_end": True},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +91,15 @@ class Architecture:
     @property
     def is_sequence(self):
         return self.kind == SEQUENCE
+
+    def frames_per_sample(self, config):
+        """T for sequence models, 1 for single-frame models."""
+        return config.num_frames if self.is_sequence else 1
+
+    @property
+    def paper_settings(self):
+        """Dotted config overrides that train this model as the paper did."""
+        return dict(_PAPER_TRAINING[self.kind])
 
     def input_shape(self, config):
         """One sample's input shape: (T, S, S, 3) or (S, S, 3), RGB 0-255."""

@@ -90,6 +90,13 @@ class DepressionRegressor(keras.Model):
         self.config = config
         if config.freeze_backbone:
             backbone.trainable = False
+        else:
+            # Fine-tuning keeps BatchNorm in inference mode (its moving statistics
+            # and scales stay the pretrained ones), as Caffe fine-tuning of
+            # VGGFace2's SENet does with `use_global_stats`.
+            for layer in backbone.layers:
+                if isinstance(layer, layers.BatchNormalization):
+                    layer.trainable = False
 
     @property
     def architecture(self):

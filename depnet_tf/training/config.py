@@ -3,16 +3,19 @@
 `model` holds `DepNetConfig` fields; `train` defaults to the paper's optimiser
 settings (section 5.2.1). Overrides use dotted keys (`train.max_epochs=5`).
 Unknown keys are refused by name, so a typo never silently keeps a default.
+A config may start from others (`base: paper.yaml` or a list), so the paper's
+settings for the eight architecture x data set pairs share one base.
 """
 
 import copy
 import numbers
+import os
 
 import yaml
 
 from depnet_tf import constants as C
 from depnet_tf.errors import ConfigError
-from depnet_tf.models import ARCHS, DepNetConfig
+from depnet_tf.models import ARCHS, DepNetConfig, architecture
 
 DEFAULTS = {
     "arch": "depnet",
@@ -22,6 +25,7 @@ DEFAULTS = {
         "cache": None,  # feature cache folder (training on cached features)
         "train_split": "train",
         "val_split": "dev",
+        "test_split": "test",  # what `depnet experiment` scores each cell on
         "clips_per_video": 20,  # random T-frame clips per training video per epoch
         "eval_clips_per_video": 10,  # evenly spread clips per validation video
         "batch_size": 16,
@@ -84,6 +88,7 @@ CHECKS = {
         "cache": _text(optional=True),
         "train_split": _text(optional=False),
         "val_split": _text(optional=True),
+        "test_split": _text(optional=True),
         "clips_per_video": _integer(1),
         "eval_clips_per_video": _integer(1),
         "batch_size": _integer(1),
@@ -132,34 +137,59 @@ def _check_keys(values, defaults, where):
             _check_keys(value, defaults[key], f"{where}{key}.")
 
 
+def set_dotted(values, dotted, value):
+    """Set `values["a"]["b"] = value` for the dotted key "a.b" (creating sections)."""
+    section, _, key = dotted.rpartition(".")
+    target = values
+    for part in filter(None, section.split(".")):
+        target = target.setdefault(part, {})
+    target[key] = value
+
+
+def deep_merge(base, top):
+    """`base` updated by `top`, section by section (a new dict)."""
+    merged = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
 def merge_config(values, overrides=None):
-    """The defaults updated by `values` (a nested dict) and dotted `overrides`."""
+    """The full config: defaults < the arch's paper settings < `values` < dotted `overrides`.
+
+    The paper trains sequence models on the frozen backbone's features and
+    fine-tunes the single-image models on frames (`Architecture.paper_settings`);
+    a config that names an `arch` gets those settings unless it sets them itself.
+    A `data.cache` containing `{backbone}` gets the backbone's name there, so one
+    data config serves the SENet50 and the ResNet-50 caches.
+    """
     values = copy.deepcopy(values or {})
     for dotted, value in (overrides or {}).items():
-        section, _, key = dotted.rpartition(".")
-        target = values
-        for part in filter(None, section.split(".")):
-            target = target.setdefault(part, {})
-        target[key] = value
+        set_dotted(values, dotted, value)
     _check_keys(values, DEFAULTS, "")
-    merged = copy.deepcopy(DEFAULTS)
-    for key, value in values.items():
-        if isinstance(merged.get(key), dict):
-            merged[key].update(value)
-        else:
-            merged[key] = value
-    if merged["arch"] not in ARCHS:
-        raise ConfigError(f"config key 'arch' must be one of {ARCHS}. Received: {merged['arch']!r}")
+    arch = values.get("arch", DEFAULTS["arch"])
+    if arch not in ARCHS:
+        raise ConfigError(f"config key 'arch' must be one of {ARCHS}. Received: {arch!r}")
+    presets = {}
+    for dotted, value in architecture(arch).paper_settings.items():
+        set_dotted(presets, dotted, value)
+    merged = deep_merge(deep_merge(DEFAULTS, presets), values)
     try:
         merged["model"] = DepNetConfig.from_dict(merged["model"]).to_dict()
     except ValueError as error:
         raise ConfigError(f"config section 'model': {error}") from None
     check_settings(merged)
+    if merged["data"]["cache"]:
+        backbone = architecture(arch).backbone.name
+        merged["data"]["cache"] = merged["data"]["cache"].replace("{backbone}", backbone)
     return merged
 
 
-def read_config(path, overrides=None):
-    """Read a YAML config file and apply dotted `overrides`."""
+def read_mapping(path):
+    """A YAML file's top-level mapping; one-line `ConfigError`s name the file."""
     try:
         with open(path) as file:
             values = yaml.safe_load(file) or {}
@@ -173,6 +203,35 @@ def read_config(path, overrides=None):
         raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: a config must be a mapping of sections")
+    return values
+
+
+def load_yaml(path):
+    """A config file's mapping, before defaults; `base:` files are read first, recursively.
+
+    `base` names one file or a list of files, relative to this file's folder;
+    later files and this file's own values win, section by section.
+    """
+    path = os.fspath(path)
+    values = read_mapping(path)
+    bases = values.pop("base", None) or []
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise ConfigError(f"{path}: 'base' must be a file name or a list of them")
+    merged = {}
+    for base in bases:
+        base_path = os.path.join(os.path.dirname(os.path.abspath(path)), base)
+        try:
+            merged = deep_merge(merged, load_yaml(base_path))
+        except RecursionError:
+            raise ConfigError(f"{path}: its 'base' files include each other") from None
+    return deep_merge(merged, values)
+
+
+def read_config(path, overrides=None):
+    """Read a YAML config file (with its `base` files) and apply dotted `overrides`."""
+    values = load_yaml(path)
     try:
         return merge_config(values, overrides)
     except ValueError as error:

@@ -14,6 +14,7 @@ A run writes to `train.out_dir`:
 """
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -29,6 +30,7 @@ from depnet_tf.errors import TrainingError
 from depnet_tf.evaluation.per_video import evaluate_clips
 from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries, write_large
 from depnet_tf.models import DepNetConfig, build_model
+from depnet_tf.models.random_backbone import describe_weights
 from depnet_tf.training.callbacks import (
     AtomicBackupAndRestore,
     AtomicModelCheckpoint,
@@ -77,37 +79,58 @@ def unfreeze_last_stage(model):
 
 
 def _datasets(config, model, manifest, clock, shard):
+    """(training, validation) datasets: frames with `train.end_to_end`, else the cache.
+
+    Sequence models take T-frame clips; single-image models take single face
+    frames (paper, section 5.3.1), K per video.
+    """
     data, train = config["data"], config["train"]
-    steps = model.config.num_frames
-    common = {"num_frames": steps, "batch_size": data["batch_size"]}
+    common = {
+        "num_frames": model.config.num_frames,
+        "batch_size": data["batch_size"],
+        "single_frame": not model.architecture.is_sequence,
+    }
     videos = manifest
     if shard is not None:
         videos = shard_manifest(manifest, data["train_split"], *shard)
     if train["end_to_end"]:
-        size = model.config.image_size
-        training = clip_dataset(
-            videos,
-            data["train_split"],
-            clips_per_video=data["clips_per_video"],
-            training=True,
-            seed=data["seed"],
-            image_size=size,
-            epoch_clock=clock,
-            **common,
-        )
-        validation = data["val_split"] and clip_dataset(
-            manifest,
-            data["val_split"],
-            clips_per_video=data["eval_clips_per_video"],
-            image_size=size,
-            with_ids=True,
-            **common,
-        )
-        return training, validation
+        build, source = clip_dataset, {"image_size": model.config.image_size}
+    else:
+        check_cache_training(data, model)
+        build = functools.partial(feature_dataset, data["cache"])
+        source = {"spec": cache_spec(model)}
+    training = build(
+        videos,
+        data["train_split"],
+        clips_per_video=data["clips_per_video"],
+        training=True,
+        seed=data["seed"],
+        epoch_clock=clock,
+        **source,
+        **common,
+    )
+    validation = data["val_split"] and build(
+        manifest,
+        data["val_split"],
+        clips_per_video=data["eval_clips_per_video"],
+        with_ids=True,
+        **source,
+        **common,
+    )
+    return training, validation
+
+
+def check_cache_training(data, model):
+    """Refuse settings under which cached features cannot stand for the backbone's."""
     if not data["cache"]:
         raise TrainingError(
             "data.cache is not set: build a cache with `depnet cache`, "
             "or train on frames (train.end_to_end: true)"
+        )
+    if not model.config.freeze_backbone:
+        raise TrainingError(
+            "model.freeze_backbone is false, so the backbone trains and cached features "
+            "would go stale: train on frames (train.end_to_end: true)"
         )
     if model.config.backbone_weights is None:
         raise TrainingError(
@@ -115,28 +138,6 @@ def _datasets(config, model, manifest, clock, shard):
             "model.backbone_weights ('vggface2' or a file); a random backbone "
             "differs at every build, so no cache can match it"
         )
-    spec = cache_spec(model)
-    training = feature_dataset(
-        data["cache"],
-        videos,
-        data["train_split"],
-        clips_per_video=data["clips_per_video"],
-        training=True,
-        seed=data["seed"],
-        spec=spec,
-        epoch_clock=clock,
-        **common,
-    )
-    validation = data["val_split"] and feature_dataset(
-        data["cache"],
-        manifest,
-        data["val_split"],
-        clips_per_video=data["eval_clips_per_video"],
-        with_ids=True,
-        spec=spec,
-        **common,
-    )
-    return training, validation
 
 
 def shard_manifest(manifest, split, index, count):
@@ -284,14 +285,16 @@ def train(config, strategy="default", progress=True):
     os.makedirs(os.path.join(out_dir, "checkpoints"), exist_ok=True)
     callbacks, nan_stop, early_stop = run_callbacks(settings, clock, validation)
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
-    # Keras' progress bar writes to standard output, which belongs to the summary.
+    # Keras' progress bar writes to standard output, which belongs to the summary; on
+    # a terminal it is a live bar, elsewhere (logs, CI) one line per epoch.
+    verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     with contextlib.redirect_stdout(sys.stderr):
         history = trainee.fit(
             training,
             epochs=settings["max_epochs"],
             callbacks=callbacks,
             shuffle=False,
-            verbose=1 if progress else 0,
+            verbose=verbose,
         )
     if nan_stop.nan_iteration is not None:
         raise TrainingError(
@@ -304,6 +307,8 @@ def train(config, strategy="default", progress=True):
         "iterations": early_stop.iteration,
         "early_stopped_at_iteration": early_stop.stopped_iteration,
         "best_train_iteration_loss": early_stop.best,
+        "arch": config["arch"],
+        "backbone_weights": describe_weights(config["model"]["backbone_weights"]),
     }
     if overlap:
         summary["subject_overlap_allowed"] = {s: list(v) for s, v in overlap.items()}

@@ -1,0 +1,57 @@
+"""`Runner`: what every predictor shares, whatever runs it (Keras, SavedModel, LiteRT, ONNX).
+
+A runner scores a batch of uint8 samples in one call: clips `(K, T, S, S, 3)`
+for sequence models, frames `(K, S, S, 3)` for single-image models, and
+returns `(bdi_ii float32 (K,), severity int32 (K,))`.
+"""
+
+import numpy as np
+
+
+class Runner:
+    """Base of the predictors: the exported input's geometry and the shape check.
+
+    Args:
+        path: the model file or folder, for messages.
+        input_shape: the `frames` input's shape, batch first: [None, T, S, S, 3]
+            or [None, S, S, 3].
+    """
+
+    def __init__(self, path, input_shape):
+        self.path = str(path)
+        self.sample_shape = tuple(int(d) for d in input_shape[1:])
+
+    @property
+    def single_frame(self):
+        """Whether samples are single frames (single-image models) rather than clips."""
+        return len(self.sample_shape) == 3
+
+    @property
+    def num_frames(self):
+        """T, frames per clip (1 for single-image models)."""
+        return 1 if self.single_frame else self.sample_shape[0]
+
+    @property
+    def image_size(self):
+        return self.sample_shape[-2]
+
+    def check(self, samples):
+        """`samples` as a uint8 array, refused with a message if its shape does not fit."""
+        samples = np.asarray(samples)
+        if samples.shape[1:] != self.sample_shape:
+            expected = ", ".join(map(str, self.sample_shape))
+            raise ValueError(
+                f"{self.path} takes samples of shape (K, {expected}); got {samples.shape}"
+            )
+        return samples.astype(np.uint8)
+
+    def __call__(self, samples):
+        outputs = self.run(self.check(samples))
+        return (
+            np.asarray(outputs["bdi_ii"], np.float32).reshape(-1),
+            np.asarray(outputs["severity"], np.int32).reshape(-1),
+        )
+
+    def run(self, samples):
+        """{"bdi_ii": ..., "severity": ...} of a checked uint8 batch."""
+        raise NotImplementedError
