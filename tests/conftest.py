@@ -41,3 +41,13 @@ def extracted(tmp_path_factory, face_videos, detector):
     results, failures = extract_all(face_videos, out, detector, progress=False, image_size=64)
     assert not failures
     return out, results
+
+
+@pytest.fixture(scope="session")
+def avec_dataset(tmp_path_factory):
+    """The tiny AVEC2014-style data set of `tests.cli.dataset`, 32 px: (root, videos, manifest)."""
+    from tests.cli.dataset import prepare
+
+    root = tmp_path_factory.mktemp("avec")
+    videos, manifest = prepare(root, 32)
+    return root, videos, manifest
