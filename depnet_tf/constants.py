@@ -125,3 +125,29 @@ PAPER_PRIOR_WORK = {
         "Ours (DepNet)": (9.03, 7.26),
     },
 }
+
+# The paper's statistical tests of its DepNet predictions: p-values of Table 6
+# (AVEC2013) and Table 7 (AVEC2014), with the paper's readings (section 5.3.3).
+PAPER_TESTS = {
+    "avec2013": {
+        "shapiro_wilk": 0.005,
+        "dickey_fuller": 0.003,
+        "anova": 1.000,
+        "chi_squared": 1.000,
+        "mann_whitney_u": 0.499,
+    },  # Table 6
+    "avec2014": {
+        "shapiro_wilk": 0.002,
+        "dickey_fuller": 0.001,
+        "anova": 1.000,
+        "chi_squared": 1.000,
+        "mann_whitney_u": 0.498,
+    },  # Table 7
+}
+PAPER_TEST_READINGS = {
+    "shapiro_wilk": "predictions not Gaussian",
+    "dickey_fuller": "predictions stationary",
+    "anova": '"from different distributions" (wrong: p = 1 gives no evidence the means differ)',
+    "chi_squared": '"dependent" (wrong: a large p gives no evidence of dependence)',
+    "mann_whitney_u": "(no reading given)",
+}

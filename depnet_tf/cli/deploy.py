@@ -43,10 +43,12 @@ def add_parser(subparsers):
 
 def run_export(args):
     from depnet_tf.errors import VersionExistsError
+    from depnet_tf.evaluation.conformal import describe, read_calibration
     from depnet_tf.export import export_version
     from depnet_tf.models.loading import load_regressor
 
     model = load_regressor(args.model)
+    calibration = read_calibration(args.model)
     try:
         written = export_version(
             model,
@@ -56,6 +58,7 @@ def run_export(args):
             tflite=args.tflite,
             onnx=args.onnx,
             force=args.force,
+            calibration=calibration,
         )
     except VersionExistsError as error:
         raise CommandError(
@@ -66,6 +69,7 @@ def run_export(args):
         f"SavedModel: {written['savedmodel']} {state} "
         "(signature serving_default: frames uint8 -> bdi_ii, severity)"
     )
+    print(f"interval: {describe(calibration)}")
     print(f"TF-Serving config: {os.path.join(args.out, 'models.config')}")
     for kind, path in written.items():
         if kind.startswith("tflite-") or kind == "onnx":
@@ -88,4 +92,12 @@ def run_predict(args):
         f"over {result['clips']} clips: std {result['std']:.2f}, "
         f"range {result['min']:.1f}-{result['max']:.1f}"
     )
+    bounds = result["interval"]
+    if bounds is not None:
+        print(
+            f"  {100 * (1 - bounds['alpha']):.0f}% prediction interval: "
+            f"{bounds['lower']:.1f}-{bounds['upper']:.1f} (+- {bounds['q']:.1f}, split conformal)"
+        )
+    else:
+        print(f"  {result['interval_note']}")
     return 0

@@ -12,10 +12,10 @@ import os
 import sys
 
 from depnet_tf import __version__
-from depnet_tf.cli import data, demo, deploy, experiment, summary, train, weights
+from depnet_tf.cli import data, demo, deploy, experiment, report, summary, train, weights
 from depnet_tf.cli.common import CommandError, HelpFormatter, add_common_options
 
-COMMANDS = (demo, summary, weights, data, train, experiment, deploy)
+COMMANDS = (demo, summary, weights, data, train, experiment, report, deploy)
 EXIT_ERROR = 2  # a failure the message explains
 EXIT_UNEXPECTED = 1  # a bug or an unforeseen failure
 EXIT_INTERRUPTED = 130

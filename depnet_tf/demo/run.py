@@ -9,187 +9,19 @@ The labels are a made-up visual signal (see `depnet_tf.demo.videos`): the
 numbers show that the system learns, and say nothing about depression.
 """
 
-import contextlib
 import json
 import os
 import shutil
 import time
 
-import numpy as np
 import pandas as pd
 
+from depnet_tf.demo import steps
 from depnet_tf.demo.settings import DemoSettings
 from depnet_tf.demo.videos import make_demo_videos
-from depnet_tf.errors import DataError
 from depnet_tf.files import atomic_path
 
 STAGE_FOLDERS = ("videos", "faces", "cache", "run", "export")
-
-
-def _say(log, message):
-    if log:
-        log(message)
-
-
-def choose_backbone(settings, folder, log=print):
-    """The backbone weight file of the demo, and a description of it.
-
-    "auto" takes keras-vggface's cached VGGFace2 file when there is one (it never
-    downloads); otherwise a randomly initialised SENet50 (seeded) is saved to
-    `folder/backbone.weights.h5`, so that the cache and training agree on it.
-    """
-    from depnet_tf.weights import cached_vggface2
-
-    choice = settings.backbone_weights
-    if choice == "auto":
-        choice = cached_vggface2(include_top=False)
-    if choice:
-        _say(log, f"backbone: VGGFace2 SENet50 weights from {choice}")
-        return choice, f"vggface2 ({choice})"
-    from depnet_tf.models import DepNetConfig
-    from depnet_tf.models.random_backbone import save_random_backbone
-
-    path = os.path.join(folder, "backbone.weights.h5")
-    save_random_backbone(
-        "depnet", DepNetConfig(image_size=settings.image_size), path, seed=settings.seed
-    )
-    _say(
-        log,
-        "backbone: no VGGFace2 weights found in keras-vggface's cache "
-        "(~/.keras/models/vggface/), so the demo uses a RANDOMLY INITIALISED SENet50. "
-        "Learning still works on the demo's signal; real data needs the VGGFace2 weights.",
-    )
-    return path, "random (no VGGFace2 weights found)"
-
-
-def _manifest(rows, faces_dir, path):
-    from depnet_tf.data import Manifest
-    from depnet_tf.faces.openface import aligned_dir
-
-    table = pd.DataFrame(
-        {
-            "video_id": [r["video_id"] for r in rows],
-            "frames": [aligned_dir(faces_dir, r["video_id"]) for r in rows],
-            "label": [r["label"] for r in rows],
-            "split": [r["split"] for r in rows],
-            "subject": [r["subject"] for r in rows],
-        }
-    )
-    manifest = Manifest(table, source=path)
-    manifest.write(path)
-    return manifest
-
-
-def training_config(settings, model_config, manifest_path, cache_dir, run_dir):
-    """The demo's `depnet train` config: the paper's recipe, shortened."""
-    from depnet_tf.training.config import merge_config
-
-    return merge_config(
-        {
-            "arch": "depnet",
-            "model": model_config.to_dict(),
-            "data": {
-                "manifest": manifest_path,
-                "cache": cache_dir,
-                "train_split": "train",
-                "val_split": None,
-                "clips_per_video": settings.clips_per_video,
-                "eval_clips_per_video": settings.eval_clips_per_video,
-                "batch_size": settings.batch_size,
-                "seed": settings.seed,
-            },
-            "train": {
-                "base_lr": settings.base_lr,
-                "max_epochs": settings.max_epochs,
-                "out_dir": run_dir,
-            },
-        }
-    )
-
-
-def plot_predictions(table, baseline, path, title):
-    """Scatter of predicted against true BDI-II of the held-out videos, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(4.5, 4.5), dpi=100)
-    axes.plot([0, 63], [0, 63], color="0.6", linewidth=1, label="perfect")
-    axes.axhline(
-        baseline, color="tab:orange", linestyle="--", linewidth=1, label="baseline (train mean)"
-    )
-    axes.scatter(table["label"], table["prediction"], color="tab:blue", label="held-out videos")
-    axes.set(
-        xlim=(-2, 65), ylim=(-2, 65), xlabel="true score", ylabel="predicted score", title=title
-    )
-    axes.legend(loc="upper left", fontsize=8)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    pyplot.close(figure)
-
-
-class _Stages:
-    """Times the demo's stages and logs each as it ends."""
-
-    COUNT = 7
-
-    def __init__(self, log):
-        self.log = log
-        self.seconds = {}
-
-    @contextlib.contextmanager
-    def __call__(self, name):
-        began = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - began, 2)
-        _say(self.log, f"[{len(self.seconds)}/{self.COUNT}] {name}: {self.seconds[name]:.1f} s")
-
-
-def _extract(rows, folder, settings, progress):
-    from depnet_tf.faces.detector import FaceDetector
-    from depnet_tf.faces.extract import extract_all
-
-    # The demo's faces fill a third of a 320x240 frame: detecting at 192 px
-    # finds every one of them, 1.7x faster than at the default 320.
-    _, failures = extract_all(
-        [r["path"] for r in rows],
-        folder,
-        FaceDetector(detect_size=192),
-        progress=progress,
-        image_size=settings.image_size,
-    )
-    if failures:
-        raise DataError(
-            "face extraction failed on demo videos: "
-            + "; ".join(message for _, message in failures)
-        )
-
-
-def _cache(manifest, folder, model_config, progress):
-    from depnet_tf.data import build_cache
-    from depnet_tf.models import build_model
-
-    model = build_model("depnet", model_config)
-    _, failed = build_cache(model, manifest, folder, progress=progress)
-    if failed:
-        raise DataError("feature cache failed: " + "; ".join(message for _, message in failed))
-
-
-def _evaluate(model, manifest, settings, cache_dir, out_dir):
-    """Held-out scores, the training-mean baseline, and the per-video CSV."""
-    from depnet_tf.evaluation.per_video import evaluate_model, rmse_mae
-
-    table, scores = evaluate_model(
-        model, manifest, "test", clips=settings.eval_clips_per_video, cache=cache_dir
-    )
-    train_mean = float(manifest.split("train")["label"].mean())
-    baseline = rmse_mae(table["label"], np.full(len(table), train_mean))
-    path = os.path.join(out_dir, "test_predictions.csv")
-    with atomic_path(path) as temporary:
-        table.to_csv(temporary, index=False)
-    return table, scores, train_mean, baseline, path
 
 
 def run_demo(out_dir, settings=None, progress=True, log=print):
@@ -205,7 +37,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
 
     settings = settings or DemoSettings()
     start = time.perf_counter()
-    stage = _Stages(log)
+    stage = steps.Stages(log)
     os.makedirs(out_dir, exist_ok=True)
     for name in STAGE_FOLDERS:
         shutil.rmtree(os.path.join(out_dir, name), ignore_errors=True)
@@ -218,39 +50,53 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
             settings.frames_per_video,
             settings.test_fraction,
             settings.seed,
+            settings.dev_fraction,
         )
     with stage("faces"):
-        _extract(rows, folders["faces"], settings, progress)
+        steps.extract(rows, folders["faces"], settings, progress)
     with stage("cache"):
         manifest_path = os.path.join(out_dir, "manifest.csv")
-        manifest = _manifest(rows, folders["faces"], manifest_path)
-        weights, backbone = choose_backbone(settings, out_dir, log)
+        manifest = steps.write_manifest(rows, folders["faces"], manifest_path)
+        weights, backbone = steps.choose_backbone(settings, out_dir, log)
         model_config = DepNetConfig(
             num_frames=settings.num_frames,
             image_size=settings.image_size,
             fc_units=settings.fc_units,
             backbone_weights=weights,
         )
-        _cache(manifest, folders["cache"], model_config, progress)
+        steps.cache(manifest, folders["cache"], model_config, progress)
     with stage("train"):
-        config = training_config(
+        config = steps.training_config(
             settings, model_config, manifest_path, folders["cache"], folders["run"]
         )
         summary = train(config, progress=progress)
     with stage("evaluate"):
         trained = load_regressor(summary["model"])
-        table, scores, train_mean, baseline, predictions_path = _evaluate(
+        table, scores, train_mean, baseline, predictions_path = steps.evaluate(
             trained, manifest, settings, folders["cache"], out_dir
         )
+        dev = None
+        if "dev" in manifest.splits:
+            dev = steps.evaluate(trained, manifest, settings, folders["cache"], out_dir, "dev")[0]
+        calibration = steps.calibrate(summary["model"], dev, settings)
+        statistics, report_page = steps.statistics_report(
+            table,
+            dev,
+            train_mean,
+            pd.read_csv(os.path.join(folders["run"], "history.csv")),
+            out_dir,
+        )
     with stage("export"):
-        exported = export_savedmodel(trained, folders["export"], "depnet", 1, force=True)
+        exported = export_savedmodel(
+            trained, folders["export"], "depnet", 1, force=True, calibration=calibration
+        )
     with stage("predict"):
         held_out = next(r for r in rows if r["split"] == "test")
         served = predict_path(held_out["path"], load_predictor(exported))
         direct = predict_path(held_out["path"], load_predictor(summary["model"]))
 
     plot_path = os.path.join(out_dir, "predictions.png")
-    plot_predictions(
+    steps.plot_predictions(
         table, train_mean, plot_path, f"demo, held-out videos (RMSE {scores['rmse']:.1f})"
     )
     baseline_rmse, baseline_mae = baseline
@@ -281,6 +127,15 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
             "keras_bdi_ii": direct["bdi_ii"],
             "severity": served["severity_name"],
             "clips": served["clips"],
+            "interval": served["interval"],
+            "interval_note": served["interval_note"],
+        },
+        "n_dev_videos": 0 if dev is None else int(len(dev)),
+        "statistics": {
+            "metrics": statistics["metrics"],
+            "ci95": statistics["ci95"],
+            "conformal": statistics.get("conformal"),
+            "report": os.path.abspath(report_page),
         },
         "predictions_csv": os.path.abspath(predictions_path),
         "plot": os.path.abspath(plot_path),
@@ -304,10 +159,33 @@ def format_report(report):
         f"SavedModel: {report['exported_model']}",
         f"predict {os.path.basename(prediction['video'])} (true {prediction['label']}): "
         f"{prediction['savedmodel_bdi_ii']:.1f} through the SavedModel, "
-        f"{prediction['keras_bdi_ii']:.1f} through the .keras model",
+        f"{prediction['keras_bdi_ii']:.1f} through the .keras model; "
+        + (
+            f"{100 * (1 - prediction['interval']['alpha']):.0f}% prediction interval "
+            f"{prediction['interval']['lower']:.1f}-{prediction['interval']['upper']:.1f}"
+            if prediction["interval"]
+            else prediction["interval_note"]
+        ),
+        _statistics_line(report["statistics"]),
         f"plot: {report['plot']}   "
         f"report: {os.path.join(os.path.dirname(report['plot']), 'report.json')}",
         f"done in {report['seconds']:.0f} s. These numbers come from a synthetic visual signal "
         "and say nothing about depression.",
     ]
     return "\n".join(lines)
+
+
+def _statistics_line(statistics):
+    ci = statistics["ci95"]
+    line = (
+        f"statistics: RMSE 95% bootstrap interval [{ci['rmse'][0]:.2f}, {ci['rmse'][1]:.2f}], "
+        f"Pearson r {statistics['metrics']['pearson_r']:.2f}"
+    )
+    record = statistics["conformal"]
+    if record is not None:
+        q = "unbounded" if record["q"] is None else f"+- {record['q']:.2f}"
+        line += (
+            f"; conformal interval {q} (alpha {record['alpha']}, {record['n']} dev videos), "
+            f"test coverage {record['coverage']:.2f}"
+        )
+    return line + f"; report: {statistics['report']}"

@@ -15,9 +15,13 @@ class DemoSettings:
     75 iterations, on 64x64 face crops instead of 224x224 (the README lists both).
     """
 
-    num_videos: int = 32
+    num_videos: int = 40
     frames_per_video: int = 36
     test_fraction: float = 0.25
+    # A dev split for the conformal calibration: 10 of the 40 videos, above the 9
+    # that a bounded 90% interval needs (`depnet_tf.evaluation.conformal`).
+    dev_fraction: float = 0.25
+    alpha: float = 0.1
     image_size: int = 64
     num_frames: int = C.NUM_FRAMES
     fc_units: int = C.FC_UNITS
@@ -42,6 +46,11 @@ class DemoSettings:
         if not 0 < self.test_fraction < 1:
             raise ValueError(
                 f"`test_fraction` must be in (0, 1). Received: test_fraction={self.test_fraction}"
+            )
+        if not 0 <= self.dev_fraction < 1 - self.test_fraction:
+            raise ValueError(
+                "`dev_fraction` must be in [0, 1 - test_fraction). "
+                f"Received: dev_fraction={self.dev_fraction}"
             )
         if self.max_epochs < 1:
             raise ValueError(

@@ -92,11 +92,14 @@ def write_demo_video(path, label, num_frames, seed, photo=None):
     return path
 
 
-def make_demo_videos(folder, num_videos=32, num_frames=24, test_fraction=0.25, seed=0):
+def make_demo_videos(
+    folder, num_videos=32, num_frames=24, test_fraction=0.25, seed=0, dev_fraction=0.0
+):
     """Write the demo's videos; returns rows (video_id, path, label, split, subject).
 
     Labels spread evenly over 0-63 in video order; every 1/test_fraction-th video
-    (from a seeded offset) is held out, so both splits cover the whole range.
+    (from a seeded offset) is held out for testing, and of the others every
+    1/dev_fraction-th (in turn) goes to a dev split, so all splits cover the range.
     """
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -110,6 +113,8 @@ def make_demo_videos(folder, num_videos=32, num_frames=24, test_fraction=0.25, s
         path = os.path.join(folder, f"{video_id}.avi")
         write_demo_video(path, int(label), num_frames, seed=seed * 1000 + index, photo=photo)
         split = "test" if index % every == offset else "train"
+        if split == "train" and dev_fraction and _dev_turn(index, every, offset, dev_fraction):
+            split = "dev"
         rows.append(
             {
                 "video_id": video_id,
@@ -120,3 +125,10 @@ def make_demo_videos(folder, num_videos=32, num_frames=24, test_fraction=0.25, s
             }
         )
     return rows
+
+
+def _dev_turn(index, every, offset, dev_fraction):
+    """Whether the `index`-th video, not held out for testing, goes to the dev split."""
+    kept = index - (index // every) - (1 if index % every > offset else 0)
+    share = dev_fraction / (1 - 1 / every)  # the dev share among the non-test videos
+    return int((kept + 1) * share) > int(kept * share)

@@ -7,7 +7,7 @@ in, `bdi_ii` float32 [None] and `severity` int32 [None] out, preprocessing insid
 import os
 
 from depnet_tf.errors import ExportError, ModelFileError
-from depnet_tf.export.runner import Runner
+from depnet_tf.export.runner import Runner, sidecar_calibration
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
 from depnet_tf.files import atomic_path
 
@@ -65,12 +65,12 @@ def check_conversion_memory(parameters, available=None):
         )
 
 
-def export_onnx(model, path, metadata, opset=DEFAULT_OPSET):
+def export_onnx(model, path, metadata, opset=DEFAULT_OPSET, calibration=None):
     """Write `path` (.onnx) and `path` + `.json` (input spec, outputs, bands)."""
     tf2onnx = _require("tf2onnx")
     check_protobuf_size(model.count_params())
     check_conversion_memory(model.count_params())
-    serve = serving_function(model)
+    serve = serving_function(model, calibration)
     with atomic_path(path) as temporary:
         tf2onnx.convert.from_function(
             serve, input_signature=serve.input_signature, opset=opset, output_path=temporary
@@ -103,7 +103,7 @@ class OnnxRunner(Runner):
             raise ModelFileError(
                 f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})"
             )
-        super().__init__(path, [None, *inputs["frames"].shape[1:]])
+        super().__init__(path, [None, *inputs["frames"].shape[1:]], sidecar_calibration(path))
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def run(self, samples):

@@ -14,6 +14,7 @@ from depnet_tf.constants import EVAL_CLIPS
 from depnet_tf.data import sampling
 from depnet_tf.data.frames import list_frames, read_frames
 from depnet_tf.errors import DataError, ModelFileError
+from depnet_tf.evaluation.conformal import describe, interval, read_calibration
 from depnet_tf.export.loading import load_model
 from depnet_tf.export.runner import Runner
 from depnet_tf.faces.openface import aligned_dir
@@ -26,7 +27,9 @@ class KerasRunner(Runner):
     def __init__(self, model, path=""):
         from depnet_tf.export.savedmodel import input_shape, serving_function
 
-        super().__init__(path or model.name, input_shape(model))
+        super().__init__(
+            path or model.name, input_shape(model), read_calibration(path) if path else None
+        )
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
     def run(self, samples):
@@ -44,15 +47,21 @@ class SavedModelRunner(Runner):
         inputs = self._serve.structured_input_signature[1]
         if "frames" not in inputs:
             raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
-        super().__init__(path, inputs["frames"].shape.as_list())
+        from depnet_tf.export.savedmodel import read_fingerprint
+
+        fingerprint = read_fingerprint(path) or {}
+        super().__init__(path, inputs["frames"].shape.as_list(), fingerprint.get("calibration"))
 
     def run(self, samples):
         return {name: value.numpy() for name, value in self._serve(frames=samples).items()}
 
 
 def load_predictor(path):
-    """A callable from uint8 clips (K, T, S, S, 3) to (scores, bands), with `num_frames`
-    and `image_size` attributes, for any file `load_model` takes."""
+    """A `Runner` for any file `load_model` takes: uint8 samples in, (scores, bands) out.
+
+    Its `calibration` is the conformal record stored with the model (beside a
+    `.keras` file, inside a SavedModel, in a TFLite/ONNX sidecar), or None.
+    """
     import keras
 
     model = load_model(path)
@@ -121,6 +130,7 @@ def _predict_frames(source, frames, predictor, clips):
 
     mean = float(scores.mean())
     band = int(severity_band([mean])[0])
+    bounds = interval([mean], (predictor.calibration or {}).get("q"))
     return {
         "input": source,
         "bdi_ii": mean,
@@ -132,4 +142,13 @@ def _predict_frames(source, frames, predictor, clips):
         "min": float(scores.min()),
         "max": float(scores.max()),
         "frames_used": len(frames),
+        "interval": None
+        if bounds is None
+        else {
+            "lower": float(bounds[0][0]),
+            "upper": float(bounds[1][0]),
+            "alpha": predictor.calibration["alpha"],
+            "q": predictor.calibration["q"],
+        },
+        "interval_note": describe(predictor.calibration),
     }

@@ -15,11 +15,13 @@ class Runner:
         path: the model file or folder, for messages.
         input_shape: the `frames` input's shape, batch first: [None, T, S, S, 3]
             or [None, S, S, 3].
+        calibration: the model's conformal calibration record, or None.
     """
 
-    def __init__(self, path, input_shape):
+    def __init__(self, path, input_shape, calibration=None):
         self.path = str(path)
         self.sample_shape = tuple(int(d) for d in input_shape[1:])
+        self.calibration = calibration  # the conformal record (`depnet calibrate`), or None
 
     @property
     def single_frame(self):
@@ -40,8 +42,9 @@ class Runner:
         samples = np.asarray(samples)
         if samples.shape[1:] != self.sample_shape:
             expected = ", ".join(map(str, self.sample_shape))
+            kind = "frames" if self.single_frame else "clips"
             raise ValueError(
-                f"{self.path} takes samples of shape (K, {expected}); got {samples.shape}"
+                f"{self.path} takes {kind} of shape (K, {expected}); got {samples.shape}"
             )
         return samples.astype(np.uint8)
 
@@ -55,3 +58,14 @@ class Runner:
     def run(self, samples):
         """{"bdi_ii": ..., "severity": ...} of a checked uint8 batch."""
         raise NotImplementedError
+
+
+def sidecar_calibration(path):
+    """The calibration recorded in an exported file's sidecar `<file>.json`, or None."""
+    import json
+
+    try:
+        with open(f"{path}.json") as file:
+            return json.load(file).get("calibration")
+    except (OSError, ValueError, AttributeError):
+        return None

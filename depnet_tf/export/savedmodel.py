@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from depnet_tf.constants import SEVERITY_NAMES, SEVERITY_UPPER
+from depnet_tf.constants import BDI_MAX, SEVERITY_NAMES, SEVERITY_UPPER
 from depnet_tf.errors import StorageError, VersionExistsError
 from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries
 
@@ -40,23 +40,31 @@ def input_shape(model):
     return [None, *model.architecture.input_shape(model.config)]
 
 
-def serving_function(model):
+def serving_function(model, calibration=None):
     """The `serving_default` function of a `DepressionRegressor`: uint8 `frames` in.
 
     Sequence models take clips [None, T, S, S, 3]; single-image models take
     frames [None, S, S, 3] (a video's score is then the mean over its frames).
+    With a `calibration` record whose `q` is bounded (`depnet calibrate`), it
+    also returns `bdi_ii_lower` and `bdi_ii_upper`: each score +- q, clipped to
+    0-63. An uncalibrated model has no such outputs: it never invents an interval.
     """
     spec = tf.TensorSpec(input_shape(model), tf.uint8, name="frames")
+    q = None if calibration is None else calibration.get("q")
 
     @tf.function(input_signature=[spec])
     def serve(frames):
         scores = model(tf.cast(frames, tf.float32), training=False)[:, 0]
-        return {"bdi_ii": scores, "severity": severity_in_graph(scores)}
+        outputs = {"bdi_ii": scores, "severity": severity_in_graph(scores)}
+        if q is not None:
+            outputs["bdi_ii_lower"] = tf.clip_by_value(scores - q, 0.0, float(BDI_MAX))
+            outputs["bdi_ii_upper"] = tf.clip_by_value(scores + q, 0.0, float(BDI_MAX))
+        return outputs
 
     return serve
 
 
-def serving_module(model):
+def serving_module(model, calibration=None):
     """A `tf.Module` holding the serving function and exactly the variables it reads.
 
     Keras' `ExportArchive` stores every weight twice on the TensorFlow backend
@@ -65,7 +73,7 @@ def serving_module(model):
     memory. Tracking the traced function's own captured variables stores each
     weight once.
     """
-    serve = serving_function(model)
+    serve = serving_function(model, calibration)
     concrete = serve.get_concrete_function()
     module = tf.Module()
     module.serve = serve
@@ -73,14 +81,15 @@ def serving_module(model):
     return module
 
 
-def export_fingerprint(model):
-    """What identifies the model behind an export: its architecture, config and weights."""
+def export_fingerprint(model, calibration=None):
+    """What identifies the model behind an export: architecture, config, weights, calibration."""
     from depnet_tf.models.regressor import weights_hash
 
     return {
         "arch": model.arch,
         "config": model.config.to_dict(),
         "weights_sha256": weights_hash(model),
+        "calibration": calibration,
     }
 
 
@@ -105,7 +114,7 @@ def check_version(version):
         raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
 
 
-def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
+def export_savedmodel(model, out_dir, name="depnet", version=1, force=False, calibration=None):
     """Write `out_dir/name/version/` (SavedModel), `out_dir/models.config` and a REST example.
 
     The version folder is written under a temporary name and renamed when
@@ -123,7 +132,7 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
     if os.path.exists(target) and not force:
         raise VersionExistsError(target, "exists")
     ensure_free_space(model_dir, 4 * model.count_params(), "the SavedModel")
-    module = serving_module(model)
+    module = serving_module(model, calibration)
     # TF-Serving loads only numeric version folders, so it never sees the
     # temporary one; the old version (with force) goes just before the rename.
     with atomic_path(target) as temporary:
@@ -135,7 +144,7 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False):
             ) from None
         os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
         with open(os.path.join(temporary, FINGERPRINT), "w") as file:
-            json.dump(export_fingerprint(model), file, indent=2)
+            json.dump(export_fingerprint(model, calibration), file, indent=2)
         if os.path.exists(target):
             shutil.rmtree(target)
     write_models_config(out_dir, name)
@@ -160,7 +169,7 @@ def write_request_example(model, path):
             json.dump(body, file, separators=(",", ":"))
 
 
-def signature_metadata(model):
+def signature_metadata(model, calibration=None):
     """What a client needs to know, for sidecar files and `depnet predict`."""
     return {
         "inputs": {
@@ -172,9 +181,18 @@ def signature_metadata(model):
         },
         "arch": model.arch,
         "single_frame": not model.architecture.is_sequence,
+        "calibration": calibration,
         "outputs": {
             "bdi_ii": {"dtype": "float32", "shape": [None]},
             "severity": {"dtype": "int32", "shape": [None]},
+            **(
+                {
+                    "bdi_ii_lower": {"dtype": "float32", "shape": [None]},
+                    "bdi_ii_upper": {"dtype": "float32", "shape": [None]},
+                }
+                if calibration is not None and calibration.get("q") is not None
+                else {}
+            ),
         },
         "num_frames": model.config.num_frames,
         "image_size": model.config.image_size,

@@ -32,7 +32,9 @@ def artifact_paths(out_dir, name, version, tflite=(), onnx=False):
     return paths
 
 
-def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=False, force=False):
+def export_version(
+    model, out_dir, name="depnet", version=1, tflite=(), onnx=False, force=False, calibration=None
+):
     """Export `model` as version `version` of `out_dir/name/`, with TFLite and ONNX files.
 
     Args:
@@ -42,6 +44,8 @@ def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=Fal
         tflite: quantizations to write, each one of `QUANTIZATIONS`.
         onnx: also write an ONNX file.
         force: replace an existing version and its files.
+        calibration: the model's conformal calibration (`depnet calibrate`), or None;
+            with it the signature also returns `bdi_ii_lower` and `bdi_ii_upper`.
 
     Returns:
         {"savedmodel": path, "reused": bool, kind: path for each file written}.
@@ -56,7 +60,9 @@ def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=Fal
     reused = False
     if os.path.exists(target) and not force:
         missing = [k for k, p in extras.items() if not os.path.isfile(p)]
-        same = is_complete(target) and read_fingerprint(target) == export_fingerprint(model)
+        same = is_complete(target) and read_fingerprint(target) == export_fingerprint(
+            model, calibration
+        )
         if not same:
             raise VersionExistsError(
                 target, "exists and was exported from another model (or is incomplete)"
@@ -67,12 +73,12 @@ def export_version(model, out_dir, name="depnet", version=1, tflite=(), onnx=Fal
         extras = {k: extras[k] for k in missing}
         reused = True
     else:
-        export_savedmodel(model, out_dir, name, version, force=force)
+        export_savedmodel(model, out_dir, name, version, force=force, calibration=calibration)
     written = {"savedmodel": target, "reused": reused}
-    metadata = signature_metadata(model)
+    metadata = signature_metadata(model, calibration)
     for kind, path in extras.items():
         if kind == "onnx":
-            export_onnx(model, path, metadata)
+            export_onnx(model, path, metadata, calibration=calibration)
         else:
             export_tflite(model, target, path, kind.split("-", 1)[1], metadata)
         written[kind] = path

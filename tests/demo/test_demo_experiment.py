@@ -1,5 +1,7 @@
 """The demo's own output as an experiment's base: all four architectures, no other preparation."""
 
+import json
+
 import pandas as pd
 import pytest
 import yaml
@@ -26,6 +28,12 @@ def test_grid_over_the_demo_config(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
+    demo = json.loads((tmp_path / "demo_out" / "report.json").read_text())
+    assert demo["n_dev_videos"] == 2 and (tmp_path / "demo_out" / "report" / "index.html").is_file()
+    # Two dev videos are too few for a bounded 90% interval, and the demo says so.
+    assert demo["statistics"]["conformal"]["q"] is None
+    assert "unbounded" in demo["prediction"]["interval_note"]
+    assert "prediction interval unbounded" in result.stdout
     (tmp_path / "grid.yaml").write_text(
         yaml.safe_dump(
             {

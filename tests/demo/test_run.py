@@ -9,6 +9,7 @@ from depnet_tf.demo import DemoSettings, format_report, run_demo
 
 TINY = DemoSettings(
     num_videos=8,
+    dev_fraction=0.0,
     frames_per_video=8,
     image_size=32,
     fc_units=8,
@@ -77,7 +78,7 @@ def test_cli_rejects_bad_sizes(capsys, tmp_path):
 
 
 def test_backbone_is_vggface2_when_cached(tmp_path, monkeypatch):
-    from depnet_tf.demo.run import choose_backbone
+    from depnet_tf.demo.steps import choose_backbone
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     messages = []

@@ -44,7 +44,7 @@ def test_mismatched_clip_shape(small_model, exported, tmp_path):
         model, target, str(tmp_path / "m.tflite"), "float32", signature_metadata(model)
     )
     with pytest.raises(
-        ValueError, match=r"takes clips of shape \(3, 32, 32, 3\); got \(5, 32, 32, 3\)"
+        ValueError, match=r"takes clips of shape \(K, 3, 32, 32, 3\); got \(1, 5, 32, 32, 3\)"
     ):
         LiteRTRunner(path)(np.zeros((1, 5, 32, 32, 3), np.uint8))
     assert os.path.getsize(path) > 0

@@ -1,0 +1,106 @@
+"""`depnet report` and `depnet calibrate`: statistics, figures and prediction intervals."""
+
+import os
+
+from depnet_tf.cli.common import add_command, print_json
+from depnet_tf.constants import AVEC_DATASETS
+
+
+def add_parser(subparsers):
+    report = add_command(
+        subparsers, "report", "statistics, paper's tests, comparisons and figures of predictions"
+    )
+    report.add_argument(
+        "predictions",
+        nargs="+",
+        help="per-video CSVs from `depnet evaluate`, or experiment folders",
+    )
+    report.add_argument("--out", required=True, help="report folder")
+    report.add_argument("--names", help="comma-separated model names, in input order")
+    report.add_argument(
+        "--calibration",
+        nargs="+",
+        metavar="DEV_PREDICTIONS",
+        help="dev-set per-video CSVs, one per model, for conformal intervals",
+    )
+    report.add_argument(
+        "--dataset",
+        choices=AVEC_DATASETS,
+        help="whose paper p-values to show (default: guessed from the paths)",
+    )
+    report.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
+    report.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    report.add_argument(
+        "--baseline",
+        type=float,
+        metavar="MEAN",
+        help="the training-set mean label, drawn as the constant predictor",
+    )
+    report.set_defaults(run=run_report)
+
+    calibrate = add_command(
+        subparsers, "calibrate", "store a split conformal prediction interval with a model"
+    )
+    calibrate.add_argument("model", help="a .keras file (the interval goes beside it)")
+    calibrate.add_argument("dev_predictions", help="its per-video dev-set CSV (depnet evaluate)")
+    calibrate.add_argument(
+        "--alpha", type=float, default=0.1, help="miscoverage: the interval covers 1 - alpha"
+    )
+    calibrate.set_defaults(run=run_calibrate)
+
+
+def run_report(args):
+    import pandas as pd
+
+    from depnet_tf.cli.common import CommandError
+    from depnet_tf.evaluation.report import (
+        build_report,
+        dataset_of_paths,
+        gather_inputs,
+        read_predictions,
+        write_report,
+    )
+
+    names = args.names.split(",") if args.names else None
+    inputs = gather_inputs(args.predictions, names)
+    models = {name: table for name, (_, table) in inputs.items()}
+    calibrations = None
+    if args.calibration:
+        if len(args.calibration) != len(models):
+            raise CommandError(
+                f"--calibration needs one CSV per model ({len(models)}); "
+                f"got {len(args.calibration)}"
+            )
+        calibrations = {n: read_predictions(p) for n, p in zip(models, args.calibration)}
+    histories = {}
+    for name, (path, _) in inputs.items():
+        history = os.path.join(os.path.dirname(os.path.abspath(path)), "history.csv")
+        if os.path.isfile(history):
+            histories[name] = pd.read_csv(history)
+    dataset = args.dataset or dataset_of_paths(args.predictions)
+    report = build_report(models, calibrations, dataset, args.resamples, args.seed)
+    written = write_report(report, models, args.out, histories, args.baseline)
+    for name, entry in report["models"].items():
+        metrics, ci = entry["metrics"], entry["ci95"]
+        print(
+            f"{name}: RMSE {metrics['rmse']:.2f} [{ci['rmse'][0]:.2f}, {ci['rmse'][1]:.2f}], "
+            f"MAE {metrics['mae']:.2f} [{ci['mae'][0]:.2f}, {ci['mae'][1]:.2f}] "
+            f"(n={entry['n']}, resampling {entry['resampled']})"
+        )
+    print(f"report: {written['index.html']} (and report.json, tables.md, tables.tex, figures/)")
+    return 0
+
+
+def run_calibrate(args):
+    from depnet_tf.cli.common import CommandError
+    from depnet_tf.evaluation.conformal import calibrate, describe, write_calibration
+    from depnet_tf.evaluation.report import read_predictions
+
+    if not os.path.exists(args.model):
+        raise CommandError(f"{args.model}: no such model file or folder")
+    table = read_predictions(args.dev_predictions)
+    record = calibrate(table["label"], table["prediction"], args.alpha)
+    record["calibration_file"] = os.path.abspath(args.dev_predictions)
+    path = write_calibration(args.model, record)
+    print_json({**record, "stored": path, "description": describe(record)})
+    return 0

@@ -1,0 +1,114 @@
+"""Split conformal prediction intervals for BDI-II scores, calibrated on dev-set residuals.
+
+With n calibration videos and their absolute residuals |y - p|, `q` is the
+ceil((n+1)(1-alpha))-th smallest residual; a new video's interval is
+`prediction +- q`, clipped to the BDI-II range 0-63. For exchangeable videos it
+covers the true score with probability at least 1 - alpha. When
+ceil((n+1)(1-alpha)) > n there are too few calibration videos: the interval is
+unbounded (`q` is None) and every output says so, never inventing one.
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+
+from depnet_tf.constants import BDI_MAX
+from depnet_tf.errors import DataError
+from depnet_tf.files import atomic_path
+
+ALPHA = 0.1
+
+
+def conformal_quantile(residuals, alpha=ALPHA):
+    """`q` for absolute residuals at miscoverage `alpha`, or None when n is too small."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` must be in (0, 1). Received: alpha={alpha!r}")
+    residuals = np.sort(np.abs(np.asarray(residuals, np.float64)))
+    rank = math.ceil((len(residuals) + 1) * (1 - alpha))
+    if rank > len(residuals):
+        return None
+    return float(residuals[rank - 1])
+
+
+def calibrate(labels, predictions, alpha=ALPHA):
+    """The calibration record stored with a model: {"alpha", "q", "n", "method"}."""
+    residuals = np.asarray(labels, np.float64) - np.asarray(predictions, np.float64)
+    q = conformal_quantile(residuals, alpha)
+    return {
+        "alpha": float(alpha),
+        "q": q,
+        "n": int(len(residuals)),
+        "method": "split conformal, absolute residuals on the calibration (dev) videos",
+        "needed_n": needed_calibration(alpha),
+    }
+
+
+def needed_calibration(alpha=ALPHA):
+    """The fewest calibration videos that give a bounded interval at `alpha`."""
+    n = 1
+    while math.ceil((n + 1) * (1 - alpha)) > n:
+        n += 1
+    return n
+
+
+def interval(predictions, q):
+    """(lower, upper) of each prediction: prediction +- q clipped to 0-63 (None when q is)."""
+    predictions = np.asarray(predictions, np.float64)
+    if q is None:
+        return None
+    return np.clip(predictions - q, 0, BDI_MAX), np.clip(predictions + q, 0, BDI_MAX)
+
+
+def coverage(labels, predictions, q):
+    """The share of `labels` inside their predictions' intervals (1.0 when unbounded)."""
+    bounds = interval(predictions, q)
+    if bounds is None:
+        return 1.0
+    labels = np.asarray(labels, np.float64)
+    return float(np.mean((labels >= bounds[0]) & (labels <= bounds[1])))
+
+
+def describe(record):
+    """One line saying what interval a calibration record gives."""
+    if record is None:
+        return "no prediction interval: the model is not calibrated (depnet calibrate)"
+    if record["q"] is None:
+        return (
+            f"prediction interval unbounded: {record['n']} calibration videos are too few "
+            f"for alpha={record['alpha']} (needs {record['needed_n']})"
+        )
+    return (
+        f"{100 * (1 - record['alpha']):.0f}% prediction interval: +- {record['q']:.2f} "
+        f"(split conformal, {record['n']} calibration videos)"
+    )
+
+
+def calibration_path(model_path):
+    """Where a model's calibration is stored: `<model>.calibration.json` beside it."""
+    return f"{os.fspath(model_path).rstrip(os.sep)}.calibration.json"
+
+
+def write_calibration(model_path, record):
+    """Store a calibration record with a model (atomically); returns its path."""
+    path = calibration_path(model_path)
+    with atomic_path(path) as temporary:
+        with open(temporary, "w") as file:
+            json.dump(record, file, indent=2)
+    return path
+
+
+def read_calibration(model_path):
+    """The calibration stored with a model, or None (never a default interval)."""
+    path = calibration_path(model_path)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as file:
+            record = json.load(file)
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: cannot read the calibration ({error})") from None
+    if not isinstance(record, dict) or not {"alpha", "q", "n"} <= set(record):
+        raise DataError(f"{path}: not a calibration record (needs alpha, q and n)")
+    return record
