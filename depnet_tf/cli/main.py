@@ -12,10 +12,20 @@ import os
 import sys
 
 from depnet_tf import __version__
-from depnet_tf.cli import data, demo, deploy, experiment, report, summary, train, weights
+from depnet_tf.cli import (
+    data,
+    demo,
+    deploy,
+    experiment,
+    explain,
+    report,
+    summary,
+    train,
+    weights,
+)
 from depnet_tf.cli.common import CommandError, HelpFormatter, add_common_options
 
-COMMANDS = (demo, summary, weights, data, train, experiment, report, deploy)
+COMMANDS = (demo, summary, weights, data, train, experiment, report, deploy, explain)
 EXIT_ERROR = 2  # a failure the message explains
 EXIT_UNEXPECTED = 1  # a bug or an unforeseen failure
 EXIT_INTERRUPTED = 130

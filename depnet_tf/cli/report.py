@@ -31,6 +31,12 @@ def add_parser(subparsers):
     report.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples")
     report.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     report.add_argument(
+        "--model",
+        help="with --manifest: explain the first model's best- and "
+        "worst-predicted videos with this .keras model (Grad-CAM)",
+    )
+    report.add_argument("--manifest", help="the manifest holding the videos' frames")
+    report.add_argument(
         "--baseline",
         type=float,
         metavar="MEAN",
@@ -79,7 +85,12 @@ def run_report(args):
             histories[name] = pd.read_csv(history)
     dataset = args.dataset or dataset_of_paths(args.predictions)
     report = build_report(models, calibrations, dataset, args.resamples, args.seed)
-    written = write_report(report, models, args.out, histories, args.baseline)
+    pictures = None
+    if args.model or args.manifest:
+        if not (args.model and args.manifest):
+            raise CommandError("--model and --manifest go together (to explain videos)")
+        pictures = explain_first_model(args, models)
+    written = write_report(report, models, args.out, histories, args.baseline, pictures)
     for name, entry in report["models"].items():
         metrics, ci = entry["metrics"], entry["ci95"]
         print(
@@ -104,3 +115,23 @@ def run_calibrate(args):
     path = write_calibration(args.model, record)
     print_json({**record, "stored": path, "description": describe(record)})
     return 0
+
+
+def explain_first_model(args, models):
+    """Grad-CAM grids of the first model's best- and worst-predicted videos: {title: PNG}."""
+    from depnet_tf.data import Manifest
+    from depnet_tf.explain import explain_extremes
+    from depnet_tf.models.loading import load_regressor
+
+    name, table = next(iter(models.items()))
+    found = explain_extremes(
+        load_regressor(args.model),
+        Manifest.read(args.manifest),
+        table,
+        os.path.join(args.out, "explain"),
+    )
+    return {
+        f"Explanation ({name}), {kind}-predicted video {r['video_id']} "
+        f"(error {r['error']:.1f}): clip 0": r["clips"][0]["grid"]
+        for kind, r in found.items()
+    }

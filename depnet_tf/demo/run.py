@@ -79,12 +79,14 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
         if "dev" in manifest.splits:
             dev = steps.evaluate(trained, manifest, settings, folders["cache"], out_dir, "dev")[0]
         calibration = steps.calibrate(summary["model"], dev, settings)
+        pictures = steps.explanations(trained, manifest, table, out_dir)
         statistics, report_page = steps.statistics_report(
             table,
             dev,
             train_mean,
             pd.read_csv(os.path.join(folders["run"], "history.csv")),
             out_dir,
+            pictures,
         )
     with stage("export"):
         exported = export_savedmodel(

@@ -189,7 +189,19 @@ def calibrate(model_path, dev, settings):
     return record
 
 
-def statistics_report(test, dev, train_mean, history, out_dir):
+def explanations(model, manifest, test, out_dir):
+    """Grad-CAM grids of the best- and worst-predicted held-out videos: {title: PNG}."""
+    from depnet_tf.explain import explain_extremes
+
+    found = explain_extremes(model, manifest, test, os.path.join(out_dir, "explain"))
+    return {
+        f"Explanation, {kind}-predicted held-out video {r['video_id']} (error "
+        f"{r['error']:.1f}): clip 0": r["clips"][0]["grid"]
+        for kind, r in found.items()
+    }
+
+
+def statistics_report(test, dev, train_mean, history, out_dir, pictures=None):
     """`depnet report` of the held-out videos into `out_dir/report/`; returns its summary."""
     from depnet_tf.evaluation.report import build_report, write_report
 
@@ -197,6 +209,11 @@ def statistics_report(test, dev, train_mean, history, out_dir):
     calibrations = None if dev is None else {"depnet": dev}
     report = build_report(models, calibrations)
     written = write_report(
-        report, models, os.path.join(out_dir, "report"), {"depnet": history}, baseline=train_mean
+        report,
+        models,
+        os.path.join(out_dir, "report"),
+        {"depnet": history},
+        baseline=train_mean,
+        pictures=pictures,
     )
     return report["models"]["depnet"], written["index.html"]

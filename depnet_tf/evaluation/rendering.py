@@ -201,15 +201,17 @@ def html_page(report, tables_markdown, figure_paths):
     return "".join(parts)
 
 
-def write_report(report, models, out_dir, histories=None, baseline=None):
+def write_report(report, models, out_dir, histories=None, baseline=None, pictures=None):
     """report.json, tables.md, tables.tex, figures/ (PNG and PDF) and index.html.
 
     Args:
         histories: {model name: its run's history.csv DataFrame}, for training curves.
         baseline: the training-set mean label, drawn as the constant predictor.
+        pictures: {title: PNG path} shown on the page too (e.g. `depnet explain` grids).
     """
     os.makedirs(out_dir, exist_ok=True)
     figure_paths = write_figures(models, report, out_dir, histories, baseline)
+    figure_paths.update(pictures or {})
     tables = markdown_tables(report)
     outputs = {
         "report.json": json.dumps(report, indent=2, default=float, allow_nan=True),

@@ -6,18 +6,15 @@ all run compiled graphs, not eager code.
 """
 
 import os
-import tempfile
 
 import numpy as np
 
 from depnet_tf.constants import EVAL_CLIPS
-from depnet_tf.data import sampling
-from depnet_tf.data.frames import list_frames, read_frames
+from depnet_tf.data.inputs import clip_frames, source_frames
 from depnet_tf.errors import DataError, ModelFileError
 from depnet_tf.evaluation.conformal import describe, interval, read_calibration
 from depnet_tf.export.loading import load_model
 from depnet_tf.export.runner import Runner
-from depnet_tf.faces.openface import aligned_dir
 from depnet_tf.severity import severity_name
 
 
@@ -72,19 +69,6 @@ def load_predictor(path):
     return model  # the LiteRT and ONNX runners are predictors already
 
 
-def clip_frames(frames, num_frames, image_size, clips, single_frame=False):
-    """K evenly spread uint8 clips (K, T, S, S, 3) from [(number, image path)].
-
-    With `single_frame`, K evenly spread frames (K, S, S, 3) instead, as the
-    single-image models are evaluated.
-    """
-    positions = sampling.eval_clips(len(frames), 1 if single_frame else num_frames, clips)
-    needed = np.unique(positions)
-    images = read_frames([frames[i][1] for i in needed], image_size)
-    batch = images[np.searchsorted(needed, positions)]
-    return batch[:, 0] if single_frame else batch
-
-
 def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=None, progress=False):
     """Estimate the BDI-II score of a video file or a folder of face frames.
 
@@ -95,23 +79,8 @@ def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=Non
     """
     if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
         raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return _predict_frames(path, list_frames(path), predictor, clips)
-    from depnet_tf.faces.detector import FaceDetector
-    from depnet_tf.faces.extract import extract_faces
-
-    with tempfile.TemporaryDirectory() as folder:
-        result = extract_faces(
-            path,
-            folder,
-            detector or FaceDetector(),
-            max_frames=max_frames,
-            image_size=predictor.image_size,
-            progress=progress,
-        )
-        frames = list_frames(aligned_dir(folder, result.stem))
-        return _predict_frames(path, frames, predictor, clips)
+    with source_frames(path, predictor.image_size, max_frames, detector, progress) as frames:
+        return _predict_frames(os.fspath(path), frames, predictor, clips)
 
 
 def _predict_frames(source, frames, predictor, clips):

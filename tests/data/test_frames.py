@@ -7,7 +7,7 @@ import pytest
 
 from depnet_tf.data import DataError, Manifest, clip_dataset
 from depnet_tf.data.frames import list_frames, read_frames
-from depnet_tf.export.predictor import clip_frames
+from depnet_tf.data.inputs import clip_frames
 
 
 def write_openface_folder(root, size=112, frames=7, ext="bmp"):

@@ -1,0 +1,59 @@
+"""The frames of one video or frame folder, sampled as `predict` and `explain` take them.
+
+A video goes through face extraction first (aligned crops at the model's size,
+in a temporary folder); a folder is read as OpenFace output. The samples are K
+evenly spread clips (or frames, for the single-image models), read by the one
+frame reader, so they are exactly what evaluation feeds the model.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+from depnet_tf.data import sampling
+from depnet_tf.data.frames import list_frames, read_frames
+from depnet_tf.errors import DataError
+from depnet_tf.faces.openface import aligned_dir
+
+
+@contextlib.contextmanager
+def source_frames(path, image_size, max_frames=300, detector=None, progress=False):
+    """Yield the [(frame number, image path)] of a video's faces or of a frame folder."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        yield list_frames(path)
+        return
+    from depnet_tf.faces.detector import FaceDetector
+    from depnet_tf.faces.extract import extract_faces
+
+    with tempfile.TemporaryDirectory() as folder:
+        result = extract_faces(
+            path,
+            folder,
+            detector or FaceDetector(),
+            max_frames=max_frames,
+            image_size=image_size,
+            progress=progress,
+        )
+        yield list_frames(aligned_dir(folder, result.stem))
+
+
+def clip_frames(frames, num_frames, image_size, clips, single_frame=False, with_numbers=False):
+    """K evenly spread uint8 clips (K, T, S, S, 3) from [(number, image path)].
+
+    With `single_frame`, K evenly spread frames (K, S, S, 3) instead, as the
+    single-image models are evaluated. With `with_numbers`, also the frame
+    numbers of each sample, (K, T) (or (K, 1)).
+    """
+    if not frames:
+        raise DataError("no usable face frames")
+    positions = sampling.eval_clips(len(frames), 1 if single_frame else num_frames, clips)
+    needed = np.unique(positions)
+    images = read_frames([frames[i][1] for i in needed], image_size)
+    batch = images[np.searchsorted(needed, positions)]
+    batch = batch[:, 0] if single_frame else batch
+    if with_numbers:
+        return batch, np.asarray([[frames[i][0] for i in row] for row in positions])
+    return batch
