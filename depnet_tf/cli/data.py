@@ -1,5 +1,8 @@
 """`depnet faces`, `depnet manifest` and `depnet cache`: from videos to cached features."""
 
+import argparse
+import sys
+
 from depnet_tf.cli.common import (
     CommandError,
     add_arch_option,
@@ -46,6 +49,7 @@ def add_parser(subparsers):
         help="longer side frames are shrunk to for detection",
     )
     faces.add_argument("--overwrite", action="store_true", help="redo finished videos")
+    add_shard_option(faces)
     faces.set_defaults(run=run_faces)
 
     manifest = add_command(subparsers, "manifest", "write a manifest CSV for an AVEC data set")
@@ -75,7 +79,33 @@ def add_parser(subparsers):
         help="override a DepNetConfig field, e.g. --set backbone_weights=vggface2",
     )
     cache.add_argument("--batch-size", type=positive_int, default=32, help="frames per batch")
+    add_shard_option(cache)
+    cache.add_argument(
+        "--verify",
+        action="store_true",
+        help="only check that every manifest video has a complete entry",
+    )
     cache.set_defaults(run=run_cache)
+
+
+def shard_argument(text):
+    """argparse type: I/N (see `depnet_tf.sharding`)."""
+    from depnet_tf.sharding import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_shard_option(parser):
+    parser.add_argument(
+        "--shard",
+        type=shard_argument,
+        metavar="I/N",
+        help="take only shard I of N of the videos (0-based), e.g. "
+        "${JOB_COMPLETION_INDEX}/8 in a job array",
+    )
 
 
 def run_faces(args):
@@ -89,6 +119,7 @@ def run_faces(args):
         args.out,
         FaceDetector(detect_size=args.detect_size),
         progress=progress_enabled(args),
+        shard=args.shard,
         every=args.every,
         max_frames=args.max_frames or None,
         crop=args.crop,
@@ -135,8 +166,24 @@ def run_cache(args):
 
     manifest = Manifest.read(args.manifest)
     model = build_model(*model_settings(args))
+    if args.verify:
+        from depnet_tf.data import verify_cache
+
+        problems = verify_cache(args.out, manifest, model.feature_spec())
+        print(
+            f"{len(manifest) - len(problems)} of {len(manifest)} videos have a complete "
+            f"entry in {args.out}"
+        )
+        for video_id, problem in problems:
+            print(f"incomplete {video_id}: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     done, failures = build_cache(
-        model, manifest, args.out, batch_size=args.batch_size, progress=progress_enabled(args)
+        model,
+        manifest,
+        args.out,
+        batch_size=args.batch_size,
+        progress=progress_enabled(args),
+        shard=args.shard,
     )
     print(f"{len(done)} videos cached in {args.out}")
     return report_skipped(failures, "videos")

@@ -22,6 +22,7 @@ from depnet_tf.data.frames import first_unreadable, frame_error, load_frame, op_
 from depnet_tf.errors import DataError
 from depnet_tf.faces.openface import MIN_CONFIDENCE
 from depnet_tf.files import atomic_path, remove_stale_temporaries
+from depnet_tf.sharding import shard_of
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +134,14 @@ def build_cache(
     splits=None,
     progress=True,
     min_confidence=MIN_CONFIDENCE,
+    shard=None,
 ):
     """Encode every usable frame of the manifest's videos once; resumable.
 
     Videos already cached are skipped; a video without usable frames is
-    reported and skipped. Files are written atomically.
+    reported and skipped. Files are written atomically. With `shard` (I, N)
+    only shard I of N of the videos is encoded (`depnet_tf.sharding`); shards
+    write side by side into one cache folder.
 
     Returns:
         (cached video ids, [(video id, message)] failures)
@@ -161,9 +165,8 @@ def build_cache(
         manifest.table if splits is None else manifest.table[manifest.table["split"].isin(splits)]
     )
     done, failures = [], []
-    for video_id in tqdm(
-        rows["video_id"], desc="cache", unit="video", disable=None if progress else True
-    ):
+    videos = shard_of(rows["video_id"], shard)
+    for video_id in tqdm(videos, desc="cache", unit="video", disable=None if progress else True):
         target = entry_path(cache_dir, video_id)
         if _entry_is_complete(target, dim):
             done.append(video_id)
@@ -195,6 +198,27 @@ def build_cache(
         write_entry(target, features, [n for n, _ in frames])
         done.append(video_id)
     return done, failures
+
+
+def verify_cache(cache_dir, manifest, spec=None):
+    """Every manifest video's cache entry, checked: [(video_id, problem)] of those not complete.
+
+    The metadata must be readable (and match `spec` when given); each entry
+    must exist and read back whole (CRC-32 and shapes, see `read_entry`).
+    """
+    meta = check_cache(cache_dir, spec) if spec is not None else read_meta(cache_dir)
+    dim = meta["feature_shape"][-1]
+    problems = []
+    for video_id in manifest.table["video_id"]:
+        path = entry_path(cache_dir, video_id)
+        if not os.path.isfile(path):
+            problems.append((video_id, f"{path}: missing (run `depnet cache`)"))
+            continue
+        try:
+            read_entry(path, dim)
+        except DataError as error:
+            problems.append((video_id, str(error)))
+    return problems
 
 
 def load_features(cache_dir, video_id, dim=None):

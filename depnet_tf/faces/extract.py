@@ -18,6 +18,7 @@ from depnet_tf.faces import openface
 from depnet_tf.faces.align import align_face, crop_box
 from depnet_tf.faces.video import VideoReader, find_videos
 from depnet_tf.files import atomic_path, remove_stale_temporaries
+from depnet_tf.sharding import shard_of
 
 
 @dataclasses.dataclass
@@ -146,17 +147,21 @@ def _process(pending, detector, folder, fps, crop, image_size):
     return rows
 
 
-def extract_all(inputs, out_dir, detector=None, progress=True, **options):
+def extract_all(inputs, out_dir, detector=None, progress=True, shard=None, **options):
     """Run `extract_faces` over files and folders; bad videos are reported and skipped.
+
+    Args:
+        shard: (I, N) to take only shard I of N of the videos (`depnet_tf.sharding`).
 
     Returns:
         (results, failures): `FaceResult`s, and (video, message) pairs.
     """
     from depnet_tf.faces.detector import FaceDetector
 
-    videos = find_videos(inputs)
-    if not videos:
+    found = find_videos(inputs)
+    if not found:
         raise DataError(f"no video files found in {[os.fspath(i) for i in inputs]}")
+    videos = shard_of(found, shard)
     detector = detector or FaceDetector()
     os.makedirs(out_dir, exist_ok=True)
     remove_stale_temporaries(out_dir)
