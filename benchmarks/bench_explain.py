@@ -11,27 +11,17 @@ the compiled serving function. Both on one clip of the default DepNet (T=5).
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import best_of  # noqa: E402  (benchmarks/timing.py)
 
 from depnet_tf import DepNetConfig, build_depnet  # noqa: E402
 from depnet_tf.explain.attribution import explain_clips  # noqa: E402
 from depnet_tf.export.predictor import KerasRunner  # noqa: E402
-
-
-def best_of(repeats, function):
-    function()  # warm-up: tracing, allocation
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return min(times)
 
 
 def main():
@@ -42,8 +32,10 @@ def main():
     model = build_depnet(DepNetConfig())
     clip = np.random.default_rng(0).integers(0, 256, (1, 5, 224, 224, 3), dtype=np.uint8)
     runner = KerasRunner(model)
-    predict = best_of(args.repeats, lambda: runner(clip))
-    explain = best_of(args.repeats, lambda: explain_clips(model, clip.astype(np.float32)))
+    predict = best_of(args.repeats, lambda: runner(clip), warmup=True)
+    explain = best_of(
+        args.repeats, lambda: explain_clips(model, clip.astype(np.float32)), warmup=True
+    )
     print("default DepNet (T=5, 224 px), one clip, best of", args.repeats)
     print(f"{'step':<32} {'seconds':>8}")
     print(f"{'predict (serving function)':<32} {predict:>8.3f}")

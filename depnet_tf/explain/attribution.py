@@ -16,6 +16,8 @@ non-negative and sum to 1 per clip (uniform when no gradient reaches the pools).
 input pixels along the straight path from a baseline.
 """
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -111,52 +113,71 @@ def integrated_gradients(model, clips, baseline=None, steps=64, batch_size=16):
     return attributions
 
 
+_EXPLAINERS = weakref.WeakKeyDictionary()  # model -> its compiled explainer
+
+
 def explain_clips(model, clips):
     """Scores, Grad-CAM maps and frame importances of clips, from one backbone pass.
 
     The backbone runs once, forward; one backward pass through the head gives
     both the gradient at the LLF (`grad_cam`) and at the FAM's temporal
-    max-pools (`frame_importance`). The results equal those functions'.
+    max-pools (`frame_importance`), all in one compiled graph. The results
+    equal those functions'.
 
     Returns:
         (scores float64 (B,), cams float32 (B, T, h, w), importance float32 (B, T)).
     """
-    from depnet_tf.explain.gradcam import _cam
+    if model not in _EXPLAINERS:
+        _EXPLAINERS[model] = _explainer(model)
+    scores, cams, weights = _EXPLAINERS[model](tf.convert_to_tensor(np.asarray(clips, np.float32)))
+    weights = weights.numpy().astype(np.float64)
+    totals = weights.sum(axis=1, keepdims=True)
+    share = np.where(totals > 0, weights / np.where(totals > 0, totals, 1), 1 / weights.shape[1])
+    return scores.numpy().astype(np.float64), cams.numpy(), share.astype(np.float32)
 
-    clips = np.asarray(clips, np.float32)
-    after = "channel_max_pool" if model.architecture.is_sequence else "gap"
+
+def _explainer(model):
+    """The compiled (scores, cams, unnormalised frame weights) function of `model`."""
+    sequence = model.architecture.is_sequence
+    after = "channel_max_pool" if sequence else "gap"
     to_maps = keras.Model(model.input, model.get_layer(after).input)
-    maps = to_maps(clips, training=False)
-    if not model.architecture.is_sequence:
+    fam = model.get_layer("hlf") if sequence else None
+
+    @tf.function(reduce_retracing=True)
+    def explain(clips):
+        maps = to_maps(clips, training=False)
+        if not sequence:
+            maps = maps[:, None]  # one frame per sample
         with tf.GradientTape() as tape:
             tape.watch(maps)
-            x = model.get_layer("gap")(maps)
-            for name in ("fc1", "fc1_relu", "dropout", "bdi_ii"):
-                x = model.get_layer(name)(x, training=False)
-            scores = x
+            if sequence:
+                features = model.get_layer("temporal_concat")(
+                    model.get_layer("channel_max_pool")(maps)
+                )
+                responses = fam.temporal_responses(features)
+                pooled = [ops.max(r, axis=1, keepdims=True) for r in responses]
+                average = ops.expand_dims(ops.mean(features, axis=1, keepdims=True), -1)
+                scores = _head_after_fam(
+                    model, fam.fuse_branches(ops.concatenate([*pooled, average], axis=-1))
+                )
+            else:
+                responses, pooled = [], []
+                x = model.get_layer("gap")(maps[:, 0])
+                for name in ("fc1", "fc1_relu", "dropout", "bdi_ii"):
+                    x = model.get_layer(name)(x, training=False)
+                scores = x
             total = tf.reduce_sum(scores)
-        gradients = tape.gradient(total, maps)
-        cams = _cam(maps[:, None], gradients[:, None])
-        return (
-            scores.numpy().reshape(-1).astype(np.float64),
-            cams,
-            np.ones((len(clips), 1), np.float32),
-        )
-    fam = model.get_layer("hlf")
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(maps)
-        features = model.get_layer("temporal_concat")(model.get_layer("channel_max_pool")(maps))
-        responses = fam.temporal_responses(features)
-        pooled = [ops.max(r, axis=1, keepdims=True) for r in responses]
-        average = ops.expand_dims(ops.mean(features, axis=1, keepdims=True), -1)
-        hlf = fam.fuse_branches(ops.concatenate([*pooled, average], axis=-1))
-        scores = _head_after_fam(model, hlf)
-        total = tf.reduce_sum(scores)
-    map_gradients, pooled_gradients = tape.gradient(total, [maps, pooled])
-    del tape
-    cams = _cam(maps, map_gradients)
-    importance = _importance(responses, pooled_gradients, clips.shape[1])
-    return scores.numpy().reshape(-1).astype(np.float64), cams, importance
+        map_gradients, pooled_gradients = tape.gradient(total, [maps, pooled])
+        alpha = tf.reduce_mean(map_gradients, axis=(2, 3), keepdims=True)
+        cams = tf.nn.relu(tf.reduce_sum(alpha * maps, axis=-1))
+        steps = maps.shape[1]
+        weights = tf.zeros((tf.shape(maps)[0], steps))
+        for response, gradient in zip(responses, pooled_gradients):
+            won = tf.one_hot(tf.argmax(response, axis=1), steps, axis=1)  # (B, T, N, F)
+            weights += tf.reduce_sum(won * tf.abs(gradient), axis=(2, 3))
+        return scores[:, 0], cams, weights
+
+    return explain
 
 
 def _importance(responses, gradients, steps):
