@@ -134,7 +134,7 @@ def check_run_space(out_dir, model, trainee):
     """
     trained = weight_bytes(trainee.weights)
     needed = 2 * 3 * trained + 2 * trained + 2 * weight_bytes(model.weights)
-    ensure_free_space(out_dir, needed, f"the run's checkpoints and model ({out_dir})")
+    ensure_free_space(out_dir, needed, "the run's checkpoints and model")
 
 
 def write_outputs(config, model, trainee, validation, summary):

@@ -41,3 +41,26 @@ def test_unexpected_errors_are_one_line_with_a_debug_hint():
     )
     message, code = describe_error(PermissionError(13, "Permission denied", "/root/x"))
     assert code == 2 and message == "error: /root/x: cannot write (permission denied)"
+
+
+def test_a_command_prints_no_tensorflow_start_up_lines():
+    import re
+
+    from tests.cli.process import depnet
+
+    result = depnet(
+        "summary",
+        "--set",
+        "image_size=32",
+        "--set",
+        "fc_units=4",
+        "--json",
+        env={"TF_CPP_MIN_LOG_LEVEL": "0"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"[IWE]0000|cuInit|oneDNN|absl::InitializeLog", result.stderr), (
+        result.stderr
+    )
+    assert result.stdout.lstrip().startswith("{")  # JSON only on stdout
+    version = depnet("--version")
+    assert version.returncode == 0 and version.stdout.startswith("depnet_tf 0.1.0, tensorflow")
