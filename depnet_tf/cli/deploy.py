@@ -5,6 +5,8 @@ import os
 from depnet_tf.cli.common import CommandError, add_command, positive_int, print_json
 from depnet_tf.constants import EVAL_CLIPS, QUANTIZATIONS
 
+SIGNATURES = ("serving_default", "serving_encoded")  # the SavedModel's, see export/README.md
+
 
 def add_parser(subparsers):
     export = add_command(subparsers, "export", "write a TF-Serving SavedModel (and TFLite files)")
@@ -25,6 +27,12 @@ def add_parser(subparsers):
         help="also write an ONNX file (needs tf2onnx and onnxruntime)",
     )
     export.add_argument("--force", action="store_true", help="replace an existing version")
+    export.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="no TF-Serving warm-up requests in assets.extra",
+    )
     export.set_defaults(run=run_export)
 
     predict = add_command(
@@ -38,6 +46,12 @@ def add_parser(subparsers):
         "--clips", type=positive_int, default=EVAL_CLIPS, help="evenly spread clips"
     )
     predict.add_argument("--json", action="store_true", help="machine-readable output")
+    predict.add_argument(
+        "--signature",
+        choices=SIGNATURES,
+        default=SIGNATURES[0],
+        help="with a SavedModel: serving_encoded sends the frames' image bytes",
+    )
     predict.set_defaults(run=run_predict)
 
 
@@ -59,6 +73,7 @@ def run_export(args):
             onnx=args.onnx,
             force=args.force,
             calibration=calibration,
+            warmup=args.warmup,
         )
     except VersionExistsError as error:
         raise CommandError(
@@ -66,8 +81,8 @@ def run_export(args):
         ) from None
     state = "kept (it holds this model)" if written["reused"] else "written"
     print(
-        f"SavedModel: {written['savedmodel']} {state} "
-        "(signature serving_default: frames uint8 -> bdi_ii, severity)"
+        f"SavedModel: {written['savedmodel']} {state} (signatures serving_default: frames "
+        "uint8, and serving_encoded: frames_encoded image bytes -> bdi_ii, severity)"
     )
     print(f"interval: {describe(calibration)}")
     print(f"TF-Serving config: {os.path.join(args.out, 'models.config')}")
@@ -82,7 +97,10 @@ def run_predict(args):
     from depnet_tf.export import load_predictor, predict_path
 
     result = predict_path(
-        args.input, load_predictor(args.model), clips=args.clips, progress=not args.quiet
+        args.input,
+        load_predictor(args.model, signature=args.signature),
+        clips=args.clips,
+        progress=not args.quiet,
     )
     if args.json:
         print_json(result)

@@ -47,9 +47,7 @@ def clip_frames(frames, num_frames, image_size, clips, single_frame=False, with_
     single-image models are evaluated. With `with_numbers`, also the frame
     numbers of each sample, (K, T) (or (K, 1)).
     """
-    if not frames:
-        raise DataError("no usable face frames")
-    positions = sampling.eval_clips(len(frames), 1 if single_frame else num_frames, clips)
+    positions = _positions(frames, num_frames, clips, single_frame)
     needed = np.unique(positions)
     images = read_frames([frames[i][1] for i in needed], image_size)
     batch = images[np.searchsorted(needed, positions)]
@@ -57,3 +55,17 @@ def clip_frames(frames, num_frames, image_size, clips, single_frame=False, with_
     if with_numbers:
         return batch, np.asarray([[frames[i][0] for i in row] for row in positions])
     return batch
+
+
+def clip_files(frames, num_frames, clips, single_frame=False):
+    """The image files of the samples `clip_frames` reads: (K, T) paths, or (K,) with
+    `single_frame`, for signatures that decode the images themselves (`serving_encoded`)."""
+    positions = _positions(frames, num_frames, clips, single_frame)
+    paths = np.array([[os.fspath(frames[i][1]) for i in row] for row in positions], dtype=object)
+    return paths[:, 0] if single_frame else paths
+
+
+def _positions(frames, num_frames, clips, single_frame):
+    if not frames:
+        raise DataError("no usable face frames")
+    return sampling.eval_clips(len(frames), 1 if single_frame else num_frames, clips)

@@ -8,9 +8,10 @@ all run compiled graphs, not eager code.
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from depnet_tf.constants import EVAL_CLIPS
-from depnet_tf.data.inputs import clip_frames, source_frames
+from depnet_tf.data.inputs import clip_files, clip_frames, source_frames
 from depnet_tf.errors import DataError, ModelFileError
 from depnet_tf.evaluation.conformal import describe, interval, read_calibration
 from depnet_tf.export.loading import load_model
@@ -53,18 +54,67 @@ class SavedModelRunner(Runner):
         return {name: value.numpy() for name, value in self._serve(frames=samples).items()}
 
 
-def load_predictor(path):
+class EncodedSavedModelRunner(SavedModelRunner):
+    """Scores samples through the `serving_encoded` signature: it is sent the image files'
+    bytes (`takes_files`), and decodes and resizes them in the graph."""
+
+    takes_files = True
+
+    def __init__(self, loaded, path):
+        super().__init__(loaded, path)
+        if "serving_encoded" not in loaded.signatures:
+            raise ModelFileError(
+                f"{path}: the SavedModel has no serving_encoded signature "
+                "(exported before depnet_tf added it); use serving_default"
+            )
+        self._encoded = loaded.signatures["serving_encoded"]
+
+    def __call__(self, files):
+        files = np.asarray(files, dtype=object)
+        expected = () if self.single_frame else (self.num_frames,)
+        if files.shape[1:] != expected:
+            raise ValueError(
+                f"{self.path} takes (K, {', '.join(map(str, expected))}) image "
+                f"files; got {files.shape}"
+            )
+        data = np.vectorize(_read_bytes, otypes=[object])(files)
+        outputs = self._encoded(frames_encoded=tf.constant(data.tolist(), tf.string))
+        return (
+            np.asarray(outputs["bdi_ii"], np.float32).reshape(-1),
+            np.asarray(outputs["severity"], np.int32).reshape(-1),
+        )
+
+
+def _read_bytes(path):
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def load_predictor(path, signature="serving_default"):
     """A `Runner` for any file `load_model` takes: uint8 samples in, (scores, bands) out.
 
     Its `calibration` is the conformal record stored with the model (beside a
     `.keras` file, inside a SavedModel, in a TFLite/ONNX sidecar), or None.
+    With a SavedModel, `signature="serving_encoded"` sends the frames' image
+    bytes instead of pixels.
     """
     import keras
 
+    if signature not in ("serving_default", "serving_encoded"):
+        raise ValueError(
+            "`signature` must be 'serving_default' or 'serving_encoded'. "
+            f"Received: signature={signature!r}"
+        )
     model = load_model(path)
+    if signature == "serving_encoded" and not hasattr(model, "signatures"):
+        raise ModelFileError(
+            f"{path}: the serving_encoded signature belongs to an exported SavedModel folder"
+        )
     if isinstance(model, keras.Model):
         return KerasRunner(model, path)
     if hasattr(model, "signatures"):
+        if signature == "serving_encoded":
+            return EncodedSavedModelRunner(model, path)
         return SavedModelRunner(model, path)
     return model  # the LiteRT and ONNX runners are predictors already
 
@@ -86,13 +136,16 @@ def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=Non
 def _predict_frames(source, frames, predictor, clips):
     if not frames:
         raise DataError(f"{source}: no usable face frames")
-    batch = clip_frames(
-        frames,
-        predictor.num_frames,
-        predictor.image_size,
-        clips,
-        single_frame=predictor.single_frame,
-    )
+    if getattr(predictor, "takes_files", False):
+        batch = clip_files(frames, predictor.num_frames, clips, predictor.single_frame)
+    else:
+        batch = clip_frames(
+            frames,
+            predictor.num_frames,
+            predictor.image_size,
+            clips,
+            single_frame=predictor.single_frame,
+        )
     scores, _ = predictor(batch)
     scores = np.asarray(scores, np.float64)
     from depnet_tf.severity import severity_band

@@ -13,11 +13,13 @@ import numpy as np
 import tensorflow as tf
 
 from depnet_tf.constants import BDI_MAX, SEVERITY_NAMES, SEVERITY_UPPER
+from depnet_tf.data.frames import decode_frame
 from depnet_tf.errors import StorageError, VersionExistsError
 from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries
 
 # Written inside each version: which model it was exported from (TF-Serving ignores it).
 FINGERPRINT = os.path.join("assets.extra", "depnet_export.json")
+WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")  # read by TF-Serving
 MODELS_CONFIG = """model_config_list {{
   config {{
     name: '{name}'
@@ -50,18 +52,53 @@ def serving_function(model, calibration=None):
     0-63. An uncalibrated model has no such outputs: it never invents an interval.
     """
     spec = tf.TensorSpec(input_shape(model), tf.uint8, name="frames")
-    q = None if calibration is None else calibration.get("q")
 
     @tf.function(input_signature=[spec])
     def serve(frames):
-        scores = model(tf.cast(frames, tf.float32), training=False)[:, 0]
-        outputs = {"bdi_ii": scores, "severity": severity_in_graph(scores)}
-        if q is not None:
-            outputs["bdi_ii_lower"] = tf.clip_by_value(scores - q, 0.0, float(BDI_MAX))
-            outputs["bdi_ii_upper"] = tf.clip_by_value(scores + q, 0.0, float(BDI_MAX))
-        return outputs
+        return _outputs(model, tf.cast(frames, tf.float32), calibration)
 
     return serve
+
+
+def encoded_input_shape(model):
+    """The `serving_encoded` input's shape: [None, T] (sequence models) or [None]."""
+    return [None, model.config.num_frames] if model.architecture.is_sequence else [None]
+
+
+def encoded_serving_function(model, calibration=None):
+    """The `serving_encoded` function: `frames_encoded`, tf.string, the JPEG/PNG/BMP bytes of
+    each face frame (any size), [None, T] for sequence models or [None] for single-image ones.
+
+    Frames are decoded and resized in the graph by the one frame reader
+    (`depnet_tf.data.frames.decode_frame`), as training reads them; the outputs
+    are `serving_default`'s.
+    """
+    spec = tf.TensorSpec(encoded_input_shape(model), tf.string, name="frames_encoded")
+    size = model.config.image_size
+
+    @tf.function(input_signature=[spec])
+    def serve_encoded(frames_encoded):
+        flat = tf.reshape(frames_encoded, [-1])
+        images = tf.map_fn(
+            lambda data: decode_frame(data, size),
+            flat,
+            fn_output_signature=tf.TensorSpec((size, size, 3), tf.float32),
+        )
+        shape = tf.concat([tf.shape(frames_encoded), [size, size, 3]], axis=0)
+        return _outputs(model, tf.reshape(images, shape), calibration)
+
+    return serve_encoded
+
+
+def _outputs(model, images, calibration):
+    """The signature outputs of float RGB 0-255 images (clips or frames)."""
+    q = None if calibration is None else calibration.get("q")
+    scores = model(images, training=False)[:, 0]
+    outputs = {"bdi_ii": scores, "severity": severity_in_graph(scores)}
+    if q is not None:
+        outputs["bdi_ii_lower"] = tf.clip_by_value(scores - q, 0.0, float(BDI_MAX))
+        outputs["bdi_ii_upper"] = tf.clip_by_value(scores + q, 0.0, float(BDI_MAX))
+    return outputs
 
 
 def serving_module(model, calibration=None):
@@ -77,8 +114,14 @@ def serving_module(model, calibration=None):
     concrete = serve.get_concrete_function()
     module = tf.Module()
     module.serve = serve
+    module.serve_encoded = encoded_serving_function(model, calibration)
     module.serving_variables = list(concrete.variables)
     return module
+
+
+def signatures(module):
+    """{signature name: function} of a serving module."""
+    return {"serving_default": module.serve, "serving_encoded": module.serve_encoded}
 
 
 def export_fingerprint(model, calibration=None):
@@ -114,8 +157,15 @@ def check_version(version):
         raise ValueError(f"`version` must be a positive integer. Received: version={version!r}")
 
 
-def export_savedmodel(model, out_dir, name="depnet", version=1, force=False, calibration=None):
+def export_savedmodel(
+    model, out_dir, name="depnet", version=1, force=False, calibration=None, warmup=True
+):
     """Write `out_dir/name/version/` (SavedModel), `out_dir/models.config` and a REST example.
+
+    The SavedModel has two signatures: `serving_default` (uint8 `frames`) and
+    `serving_encoded` (`frames_encoded`, the image bytes of each frame). With
+    `warmup`, `assets.extra/tf_serving_warmup_requests` holds one request per
+    signature, which TF-Serving replays when it loads the version.
 
     The version folder is written under a temporary name and renamed when
     complete (temporaries of killed runs are removed first); an existing
@@ -137,7 +187,7 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False, cal
     # temporary one; the old version (with force) goes just before the rename.
     with atomic_path(target) as temporary:
         try:
-            tf.saved_model.save(module, temporary, signatures={"serving_default": module.serve})
+            tf.saved_model.save(module, temporary, signatures=signatures(module))
         except tf.errors.OpError as error:
             raise StorageError(
                 f"{target}: cannot write the SavedModel ({error.message.strip().splitlines()[0]})"
@@ -145,6 +195,10 @@ def export_savedmodel(model, out_dir, name="depnet", version=1, force=False, cal
         os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
         with open(os.path.join(temporary, FINGERPRINT), "w") as file:
             json.dump(export_fingerprint(model, calibration), file, indent=2)
+        if warmup:
+            from depnet_tf.export.warmup import write_warmup_requests
+
+            write_warmup_requests(os.path.join(temporary, WARMUP), model, name)
         if os.path.exists(target):
             shutil.rmtree(target)
     write_models_config(out_dir, name)

@@ -33,7 +33,15 @@ def artifact_paths(out_dir, name, version, tflite=(), onnx=False):
 
 
 def export_version(
-    model, out_dir, name="depnet", version=1, tflite=(), onnx=False, force=False, calibration=None
+    model,
+    out_dir,
+    name="depnet",
+    version=1,
+    tflite=(),
+    onnx=False,
+    force=False,
+    calibration=None,
+    warmup=True,
 ):
     """Export `model` as version `version` of `out_dir/name/`, with TFLite and ONNX files.
 
@@ -46,6 +54,7 @@ def export_version(
         force: replace an existing version and its files.
         calibration: the model's conformal calibration (`depnet calibrate`), or None;
             with it the signature also returns `bdi_ii_lower` and `bdi_ii_upper`.
+        warmup: write TF-Serving warm-up requests into the version.
 
     Returns:
         {"savedmodel": path, "reused": bool, kind: path for each file written}.
@@ -73,7 +82,9 @@ def export_version(
         extras = {k: extras[k] for k in missing}
         reused = True
     else:
-        export_savedmodel(model, out_dir, name, version, force=force, calibration=calibration)
+        export_savedmodel(
+            model, out_dir, name, version, force=force, calibration=calibration, warmup=warmup
+        )
     written = {"savedmodel": target, "reused": reused}
     metadata = signature_metadata(model, calibration)
     for kind, path in extras.items():
