@@ -23,6 +23,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from depnet_tf.explain.gradcam import cam_tensor
+
 
 def _head_after_fam(model, hlf):
     """The score from the HLF: flatten, fc1, ReLU, dropout (inference), bdi_ii."""
@@ -46,21 +48,7 @@ def frame_importance(model, clips):
     Returns:
         float32 (B, T) ((B, 1) of ones for single-image models).
     """
-    clips = np.asarray(clips, np.float32)
-    if not model.architecture.is_sequence:
-        return np.ones((len(clips), 1), np.float32)
-    to_fam = keras.Model(model.input, model.get_layer("temporal_concat").output)
-    fam = model.get_layer("hlf")
-    features = to_fam(clips, training=False)
-    responses = fam.temporal_responses(features)  # each (B, T, N, F)
-    pooled = [ops.max(r, axis=1, keepdims=True) for r in responses]
-    average = ops.expand_dims(ops.mean(features, axis=1, keepdims=True), -1)
-    with tf.GradientTape() as tape:
-        tape.watch(pooled)
-        hlf = fam.fuse_branches(ops.concatenate([*pooled, average], axis=-1))
-        total = tf.reduce_sum(_head_after_fam(model, hlf))
-    gradients = tape.gradient(total, pooled)
-    return _importance(responses, gradients, clips.shape[1])
+    return explain_clips(model, clips)[2]
 
 
 def mean_face(model, clips):
@@ -121,8 +109,8 @@ def explain_clips(model, clips):
 
     The backbone runs once, forward; one backward pass through the head gives
     both the gradient at the LLF (`grad_cam`) and at the FAM's temporal
-    max-pools (`frame_importance`), all in one compiled graph. The results
-    equal those functions'.
+    max-pools, all in one compiled graph. The maps equal `grad_cam`'s;
+    `frame_importance` is the third result.
 
     Returns:
         (scores float64 (B,), cams float32 (B, T, h, w), importance float32 (B, T)).
@@ -168,8 +156,7 @@ def _explainer(model):
                 scores = x
             total = tf.reduce_sum(scores)
         map_gradients, pooled_gradients = tape.gradient(total, [maps, pooled])
-        alpha = tf.reduce_mean(map_gradients, axis=(2, 3), keepdims=True)
-        cams = tf.nn.relu(tf.reduce_sum(alpha * maps, axis=-1))
+        cams = cam_tensor(maps, map_gradients)
         steps = maps.shape[1]
         weights = tf.zeros((tf.shape(maps)[0], steps))
         for response, gradient in zip(responses, pooled_gradients):
@@ -178,17 +165,3 @@ def _explainer(model):
         return scores[:, 0], cams, weights
 
     return explain
-
-
-def _importance(responses, gradients, steps):
-    """Each frame's gradient-weighted share of the max-pool picks (the module docstring)."""
-    weights = None
-    for response, gradient in zip(responses, gradients):
-        winner = np.argmax(np.asarray(response), axis=1)  # (B, N, F)
-        magnitude = np.abs(np.asarray(gradient))[:, 0]  # (B, N, F)
-        picks = np.stack([np.sum(magnitude * (winner == t), axis=(1, 2)) for t in range(steps)], 1)
-        weights = picks if weights is None else weights + picks
-    totals = weights.sum(axis=1, keepdims=True)
-    uniform = np.full_like(weights, 1 / steps)
-    share = weights / np.where(totals > 0, totals, 1)
-    return np.where(totals > 0, share, uniform).astype(np.float32)

@@ -26,10 +26,14 @@ def feature_maps_model(model):
     return keras.Model(model.input, [model.get_layer(after).input, model.output])
 
 
-def _cam(maps, gradients):
-    """relu(sum_c mean_hw(gradients) * maps) over (B, T, h, w, C) -> (B, T, h, w)."""
+def cam_tensor(maps, gradients):
+    """relu(sum_c mean_hw(gradients) * maps) over (B, T, h, w, C) -> (B, T, h, w), in-graph."""
     alpha = tf.reduce_mean(gradients, axis=(2, 3), keepdims=True)
-    return tf.nn.relu(tf.reduce_sum(alpha * maps, axis=-1)).numpy().astype(np.float32)
+    return tf.nn.relu(tf.reduce_sum(alpha * maps, axis=-1))
+
+
+def _cam(maps, gradients):
+    return cam_tensor(maps, gradients).numpy().astype(np.float32)
 
 
 def grad_cam_maps(maps_and_scores, inputs):

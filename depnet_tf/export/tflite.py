@@ -1,6 +1,5 @@
 """TFLite export (float32, float16, dynamic-range) of a serving SavedModel, with a sidecar JSON."""
 
-import os
 
 import tensorflow as tf
 
@@ -9,6 +8,7 @@ from depnet_tf.errors import ExportError, ModelFileError
 from depnet_tf.export.runner import Runner, sidecar_calibration
 from depnet_tf.export.savedmodel import write_sidecar
 from depnet_tf.files import atomic_path
+from depnet_tf.models.loading import describe_file
 
 INSTALL_HINT = "pip install ai-edge-litert"
 FLATBUFFER_LIMIT = 2**31  # TFLite flatbuffers cannot exceed 2 GB
@@ -64,15 +64,16 @@ class LiteRTRunner(Runner):
         except ImportError:
             raise ModelFileError(f"{path}: running TFLite needs LiteRT: {INSTALL_HINT}") from None
 
-        if not os.path.isfile(path):
-            raise ModelFileError(f"{path}: no such .tflite file")
-        with open(path, "rb") as file:
-            head = file.read(8)
-        if len(head) < 8 or head[4:8] != b"TFL3":
-            what = (
-                "empty (0 bytes)" if not head else "not a TFLite flatbuffer (truncated or damaged)"
-            )
-            raise ModelFileError(f"{path}: {what}")
+        kind = describe_file(path)
+        problems = {
+            "missing": "no such .tflite file",
+            "folder": "no such .tflite file",
+            "savedmodel": "no such .tflite file",
+            "empty": "empty (0 bytes)",
+        }
+        if kind != "tflite":
+            reason = problems.get(kind, "not a TFLite flatbuffer (truncated or damaged)")
+            raise ModelFileError(f"{path}: {reason}")
         try:
             self.interpreter = Interpreter(model_path=path)
             self.runner = self.interpreter.get_signature_runner("serving_default")

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from depnet_tf.evaluation.per_video import evaluate_clips
-from depnet_tf.files import atomic_path, ensure_free_space
+from depnet_tf.files import atomic_path, write_large
 
 
 def weight_bytes(variables):
@@ -80,13 +80,14 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _save_model(self):
         import h5py
 
-        os.makedirs(self.backup_dir, exist_ok=True)
-        variables = list(self.model.weights) + list(self.model.optimizer.variables)
-        ensure_free_space(self.backup_dir, weight_bytes(variables) * 1.05 + 2**20, "the backup")
-        with atomic_path(self._weights_path) as temporary:
+        def write(temporary):
             self.model.save_weights(temporary)
             with h5py.File(temporary, "a") as file:
                 file.attrs[self.EPOCH_ATTR] = self._current_epoch
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        variables = list(self.model.weights) + list(self.model.optimizer.variables)
+        write_large(self._weights_path, write, weight_bytes(variables), "the backup")
 
     def _load_model(self):
         import h5py
@@ -113,10 +114,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     def _save_model(self, epoch, batch, logs):
         path = self._get_file_path(epoch, batch, logs)
         if self._should_save_model(epoch, batch, logs, path):
-            folder = os.path.dirname(os.path.abspath(path))
-            ensure_free_space(folder, weight_bytes(self.model.weights) * 1.05 + 2**20, path)
-            with atomic_path(path) as temporary:
-                self.model.save_weights(temporary, overwrite=True)
+            write_large(path, self.model.save_weights, weight_bytes(self.model.weights), path)
 
 
 class ResumableState(keras.callbacks.Callback):
