@@ -1,6 +1,5 @@
 """TFLite export (float32, float16, dynamic-range) of a serving SavedModel, with a sidecar JSON."""
 
-
 import tensorflow as tf
 
 from depnet_tf.constants import QUANTIZATIONS
