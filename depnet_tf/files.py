@@ -6,6 +6,19 @@ complete: it is written beside the target under a temporary name
 such temporaries, which the next run in that folder removes
 (`remove_stale_temporaries`); a full disk raises a `StorageError` naming the
 path, and removes what was written.
+
+Paths may also be `tf.io.gfile` URLs (`gs://`, `s3://` with a plugin, `ram://`).
+Writers such as h5py need a local file, so a URL target is written to a local
+temporary first and then uploaded (`upload`):
+
+- a file is copied to a temporary name beside the target and renamed. Local
+  disks and `ram://` rename atomically; object stores (gs://) rename by a
+  server-side copy, and an object appears whole or not at all, so a reader
+  never sees half a file there either;
+- a folder (a SavedModel) is copied file by file, with `saved_model.pb` last:
+  TF-Serving loads a version only once that file exists, so it never loads a
+  half-copied version. A kill mid-copy can leave a version without
+  `saved_model.pb`, which `depnet export` treats as incomplete and replaces.
 """
 
 import contextlib
@@ -15,6 +28,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import time
 import uuid
 
@@ -44,6 +58,136 @@ ABANDONED_AFTER_SECONDS = 6 * 3600
 _active = set()  # temporaries this process is writing right now
 
 
+def is_url(path):
+    """Whether `path` is a `tf.io.gfile` URL (`gs://...`, `ram://...`) rather than a local path."""
+    return "://" in os.fspath(path)
+
+
+def _gfile():
+    import tensorflow as tf
+
+    return tf.io.gfile
+
+
+def absolute(path):
+    """`os.path.abspath` for local paths; URLs are absolute already."""
+    path = os.fspath(path)
+    return path if is_url(path) else os.path.abspath(path)
+
+
+def _on(path, remote, local):
+    """`remote(path)` for a URL (with `tf.io.gfile`), else `local(path)`."""
+    path = os.fspath(path)
+    return remote(_gfile(), path) if is_url(path) else local(path)
+
+
+def exists(path):
+    return _on(path, lambda gfile, p: gfile.exists(p), os.path.exists)
+
+
+def isfile(path):
+    return _on(path, lambda gfile, p: gfile.exists(p) and not gfile.isdir(p), os.path.isfile)
+
+
+def isdir(path):
+    return _on(path, lambda gfile, p: gfile.isdir(p), os.path.isdir)
+
+
+def makedirs(path):
+    _on(path, lambda gfile, p: gfile.makedirs(p), lambda p: os.makedirs(p, exist_ok=True))
+
+
+def listdir(path):
+    names = _on(path, lambda gfile, p: gfile.listdir(p), os.listdir)
+    return [name.rstrip("/") for name in names]
+
+
+def open_file(path, mode="rb"):
+    """`open` for local paths, `tf.io.gfile.GFile` for URLs (both seekable for reading)."""
+    return _on(path, lambda gfile, p: gfile.GFile(p, mode), lambda p: open(p, mode))
+
+
+def upload_tree(local, remote, last=("saved_model.pb",)):
+    """Copy a local folder into URL `remote`, file by file, the files named in `last` last.
+
+    Files already at `remote` and not in `local` are kept. TF-Serving loads a
+    version once its `saved_model.pb` exists, and a training run counts as
+    finished once its `model.keras` does, so those go last.
+    """
+    found = []
+    for root, _, names in os.walk(local):
+        for name in names:
+            source = os.path.join(root, name)
+            found.append((name in last, os.path.relpath(source, local), source))
+    gfile = _gfile()
+    gfile.makedirs(remote)
+    for _, relative, source in sorted(found):
+        target = f"{remote.rstrip('/')}/{relative}"
+        gfile.makedirs(os.path.dirname(target))
+        gfile.copy(source, target, overwrite=True)
+
+
+def upload(local, remote):
+    """Put a finished local file or folder at URL `remote` (see the module notes)."""
+    gfile = _gfile()
+    if os.path.isdir(local):
+        if gfile.exists(remote):
+            gfile.rmtree(remote)
+        upload_tree(local, remote)
+        return
+    folder, name = remote.rstrip("/").rsplit("/", 1)
+    gfile.makedirs(folder)
+    staged = f"{folder}/.tmp-{_host()}.{os.getpid()}.{uuid.uuid4().hex[:6]}-{name}"
+    try:
+        gfile.copy(local, staged, overwrite=True)
+        gfile.rename(staged, remote, overwrite=True)
+    finally:
+        if gfile.exists(staged):
+            gfile.remove(staged)
+
+
+@contextlib.contextmanager
+def local_copy(path):
+    """A local path holding the file or folder at `path` (downloaded when it is a URL)."""
+    path = os.fspath(path)
+    if not is_url(path):
+        yield path
+        return
+    gfile = _gfile()
+    with tempfile.TemporaryDirectory(prefix="depnet-download-") as folder:
+        target = os.path.join(folder, path.rstrip("/").rsplit("/", 1)[-1])
+        if gfile.isdir(path):
+            for root, _, names in gfile.walk(path):
+                relative = root[len(path.rstrip("/")) :].lstrip("/")
+                os.makedirs(os.path.join(target, relative), exist_ok=True)
+                for name in names:
+                    gfile.copy(f"{root.rstrip('/')}/{name}", os.path.join(target, relative, name))
+        else:
+            gfile.copy(path, target)
+        yield target
+
+
+@contextlib.contextmanager
+def _atomic_url(final_path):
+    """`atomic_path` for a URL: a local temporary, uploaded when the writer is done."""
+    with tempfile.TemporaryDirectory(prefix="depnet-upload-") as folder:
+        temporary = os.path.join(folder, final_path.rstrip("/").rsplit("/", 1)[-1])
+        yield temporary
+        upload(temporary, final_path)
+
+
+def staging_dir(url):
+    """A local folder standing in for URL `url` while a run writes it (the same for the same URL).
+
+    A run whose output folder is a URL writes here first, so a killed run
+    resumes on this machine as it would on a local folder, then uploads.
+    """
+    import hashlib
+
+    key = hashlib.sha256(os.fspath(url).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), "depnet-staging", key)
+
+
 def _host():
     name = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:24]
     return name or "host"
@@ -68,6 +212,13 @@ def storage_error(error, path):
 
 def remove(path):
     """Remove a file or a folder tree, if it exists."""
+    if is_url(path):
+        gfile = _gfile()
+        if gfile.isdir(path):
+            gfile.rmtree(path)
+        elif gfile.exists(path):
+            gfile.remove(path)
+        return
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
@@ -87,6 +238,10 @@ def atomic_path(final_path):
     `final_path`.
     """
     final_path = os.fspath(final_path)
+    if is_url(final_path):
+        with _atomic_url(final_path) as temporary:
+            yield temporary
+        return
     folder = os.path.dirname(os.path.abspath(final_path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -134,8 +289,8 @@ def remove_stale_temporaries(folder):
     writer on another host, a temporary untouched for `ABANDONED_AFTER_SECONDS`.
     """
     folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        return []
+    if is_url(folder) or not os.path.isdir(folder):
+        return []  # object stores: uploads are staged locally, see `upload`
     removed = []
     for name in sorted(os.listdir(folder)):
         match = _TEMPORARY.match(name)
@@ -165,7 +320,10 @@ def ensure_free_space(path, needed_bytes, what="the file"):
 
     HDF5 (h5py) can crash the process when the disk fills in the middle of a
     write, so large weight files are checked first. Raises `StorageError`.
+    For a URL the local disk holds the staged copy, so that is checked.
     """
+    if is_url(path):
+        path = tempfile.gettempdir()
     available = free_bytes(path)
     if needed_bytes > available:
         raise StorageError(
@@ -195,9 +353,8 @@ def write_large(path, write, size_estimate, what="the file"):
     """
     # The temporary file sits beside the final one, and the final one may
     # still hold the previous version until the rename.
-    ensure_free_space(
-        os.path.dirname(os.path.abspath(path)), int(size_estimate * 1.05) + 2**20, what
-    )
+    folder = path if is_url(path) else os.path.dirname(os.path.abspath(path))
+    ensure_free_space(folder, int(size_estimate * 1.05) + 2**20, what)
     with atomic_path(path) as temporary:
         write(temporary)
     return path

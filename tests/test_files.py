@@ -73,3 +73,45 @@ def test_free_space_is_checked_before_writing(tmp_path):
     with pytest.raises(StorageError, match="not enough free space for the weights: it needs about"):
         ensure_free_space(tmp_path / "not" / "yet", 10**18, "the weights")
     ensure_free_space(tmp_path, 1)
+
+
+def test_gfile_urls_are_written_atomically_and_trees_upload_saved_model_last(tmp_path, monkeypatch):
+    import uuid
+
+    import tensorflow as tf
+
+    from depnet_tf.files import is_url, local_copy, staging_dir, upload_tree
+
+    root = f"ram://files-{uuid.uuid4().hex[:8]}"
+    assert is_url(root) and not is_url(tmp_path)
+    with atomic_path(f"{root}/a/b.txt") as temporary:
+        assert not is_url(temporary)
+        open(temporary, "w").write("done")
+        assert not tf.io.gfile.exists(f"{root}/a/b.txt")  # not visible before the end
+    assert tf.io.gfile.GFile(f"{root}/a/b.txt").read() == "done"
+    with pytest.raises(RuntimeError), atomic_path(f"{root}/a/c.txt") as temporary:
+        open(temporary, "w").write("half")
+        raise RuntimeError
+    assert tf.io.gfile.listdir(f"{root}/a") == ["b.txt"]
+
+    # a folder: every file copied, saved_model.pb after all the others
+    local = tmp_path / "version"
+    (local / "variables").mkdir(parents=True)
+    for name in ("saved_model.pb", "variables/variables.index", "fingerprint.pb"):
+        (local / name).write_text(name)
+    order = []
+    copy = tf.io.gfile.copy
+
+    def recording_copy(source, target, overwrite=False):
+        order.append(os.path.basename(target))
+        copy(source, target, overwrite=overwrite)
+
+    monkeypatch.setattr(tf.io.gfile, "copy", recording_copy)
+    upload_tree(str(local), f"{root}/version")
+    monkeypatch.undo()
+    assert order[-1] == "saved_model.pb" and len(order) == 3
+    with local_copy(f"{root}/version") as copied:
+        assert open(os.path.join(copied, "variables", "variables.index")).read() == (
+            "variables/variables.index"
+        )
+    assert staging_dir(f"{root}/run") == staging_dir(f"{root}/run") != staging_dir(root)
