@@ -19,6 +19,7 @@ import os
 
 import pandas as pd
 
+from depnet_tf import files
 from depnet_tf.constants import BDI_MAX
 from depnet_tf.data.frames import list_frames
 from depnet_tf.errors import DataError
@@ -88,17 +89,20 @@ class Manifest:
 
     @classmethod
     def read(cls, path, check_frames=True):
-        """Load and validate a manifest CSV."""
+        """Load and validate a manifest CSV (a local path or a `tf.io.gfile` URL)."""
         path = os.fspath(path)
-        if not os.path.isfile(path):
+        if not files.isfile(path):
             raise DataError(f"{path}: no such manifest file")
         try:
-            table = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
+            with files.open_file(path) as file:
+                table = pd.read_csv(file, dtype=str, skipinitialspace=True, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             raise DataError(f"{path}: cannot parse the manifest CSV ({error})") from None
         return cls(
             table,
-            root=os.path.dirname(os.path.abspath(path)),
+            root=path.rsplit("/", 1)[0]
+            if files.is_url(path)
+            else os.path.dirname(os.path.abspath(path)),
             source=path,
             check_frames=check_frames,
         )
