@@ -32,6 +32,20 @@ def worker_shard(strategy):
     return resolver.task_id, len(resolver.cluster_spec().as_dict().get("worker", []))
 
 
+def worker_out_dir(out_dir, shard):
+    """Where this worker writes a run's files: `out_dir` for the chief, else a temporary folder.
+
+    Under MultiWorkerMirroredStrategy every worker runs the same callbacks, so
+    with one shared `train.out_dir` they would overwrite each other's files. As
+    Keras does for its own callbacks, only the chief (worker 0) writes to
+    `out_dir`; worker i writes to `out_dir/workertemp_<i>`, which `train`
+    removes once the run has finished (a killed worker resumes from it).
+    """
+    if shard is None or shard[0] == 0:
+        return out_dir
+    return os.path.join(out_dir, f"workertemp_{shard[0]}")
+
+
 def _build_from_local_batch(model, iterator=None, data_batch=None):
     if model._distribute_strategy is None:
         return

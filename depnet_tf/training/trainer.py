@@ -11,9 +11,19 @@ A run writes to `train.out_dir`:
 - `history.csv` and TensorBoard logs in `logs/`;
 - `model.keras`: the full DepNet (frames in, score out) and `config.yaml`;
 - `val_predictions.csv`: the final per-video validation predictions.
+
+Under `--strategy multiworker` all workers may share one `train.out_dir` (and
+one cache): the chief writes the run there, the others into temporaries
+(`distribute.worker_out_dir`).
+
+`train.out_dir` may be a `tf.io.gfile` URL (`gs://...`): the run is then
+written to a local staging folder (`files.staging_dir`, the same for the same
+URL, so a killed run resumes on this machine) and uploaded when it finishes,
+`model.keras` last.
 """
 
 import contextlib
+import hashlib
 import logging
 import os
 import sys
@@ -25,7 +35,16 @@ import yaml
 from depnet_tf.data.sampling import EpochClock
 from depnet_tf.errors import TrainingError
 from depnet_tf.evaluation.per_video import evaluate_clips
-from depnet_tf.files import atomic_path, ensure_free_space, remove_stale_temporaries, write_large
+from depnet_tf.files import (
+    atomic_path,
+    ensure_free_space,
+    is_url,
+    remove,
+    remove_stale_temporaries,
+    staging_dir,
+    upload_tree,
+    write_large,
+)
 from depnet_tf.models import DepNetConfig, build_model
 from depnet_tf.models.random_backbone import describe_weights
 from depnet_tf.training.callbacks import (
@@ -38,7 +57,12 @@ from depnet_tf.training.callbacks import (
     weight_bytes,
 )
 from depnet_tf.training.datasets import read_manifest, training_datasets
-from depnet_tf.training.distribute import make_strategy, patch_multiworker_fit, worker_shard
+from depnet_tf.training.distribute import (
+    make_strategy,
+    patch_multiworker_fit,
+    worker_out_dir,
+    worker_shard,
+)
 from depnet_tf.training.early_stopping import IterationEarlyStopping
 from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
@@ -137,9 +161,8 @@ def check_run_space(out_dir, model, trainee):
     ensure_free_space(out_dir, needed, "the run's checkpoints and model")
 
 
-def write_outputs(config, model, trainee, validation, summary):
-    """Validation predictions, `model.keras` and `config.yaml`, each atomically."""
-    out_dir = config["train"]["out_dir"]
+def write_outputs(config, model, trainee, validation, summary, out_dir):
+    """Validation predictions, `model.keras` and `config.yaml` (as given), atomically."""
     if validation:
         table, scores = evaluate_clips(trainee, validation)
         summary.update({f"val_{k}": v for k, v in scores.items()})
@@ -154,6 +177,14 @@ def write_outputs(config, model, trainee, validation, summary):
     return summary
 
 
+def weights_digest(model):
+    """SHA-256 of a model's weights, in order: equal digests mean bit-identical weights."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(keras.ops.convert_to_numpy(weight).tobytes())
+    return digest.hexdigest()
+
+
 def train(config, strategy="default", progress=True):
     """Train a model as `config` (see `depnet_tf.training.config`) says; returns a summary dict.
 
@@ -162,7 +193,6 @@ def train(config, strategy="default", progress=True):
     Progress (Keras' bar) goes to standard error.
     """
     data, settings = config["data"], config["train"]
-    out_dir = settings["out_dir"]
     keras.utils.set_random_seed(data["seed"])  # same initial head weights in every run
     if settings["deterministic"]:
         tf.config.experimental.enable_op_determinism()
@@ -172,6 +202,10 @@ def train(config, strategy="default", progress=True):
     model, trainee = build_trainee(config, distribution, shard, xla=strategy == "default")
     clock = EpochClock()
     training, validation = training_datasets(config, model, manifest, clock, shard)
+    shared_out_dir = settings["out_dir"]
+    writes_to = worker_out_dir(shared_out_dir, shard)  # this worker's folder (or URL)
+    out_dir = staging_dir(writes_to) if is_url(writes_to) else writes_to
+    run_settings = {**settings, "out_dir": out_dir}
     if shard is not None:
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
@@ -181,7 +215,7 @@ def train(config, strategy="default", progress=True):
         remove_stale_temporaries(os.path.join(out_dir, folder))
     check_run_space(out_dir, model, trainee)
     os.makedirs(os.path.join(out_dir, "checkpoints"), exist_ok=True)
-    callbacks, nan_stop, early_stop = run_callbacks(settings, clock, validation)
+    callbacks, nan_stop, early_stop = run_callbacks(run_settings, clock, validation)
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     # Keras' progress bar writes to standard output, which belongs to the summary; on
     # a terminal it is a live bar, elsewhere (logs, CI) one line per epoch.
@@ -207,7 +241,16 @@ def train(config, strategy="default", progress=True):
         "best_train_iteration_loss": early_stop.best,
         "arch": config["arch"],
         "backbone_weights": describe_weights(config["model"]["backbone_weights"]),
+        "weights_sha256": weights_digest(model),
     }
     if overlap:
         summary["subject_overlap_allowed"] = {s: list(v) for s, v in overlap.items()}
-    return write_outputs(config, model, trainee, validation, summary)
+    summary = write_outputs(config, model, trainee, validation, summary, out_dir)
+    if shard is not None:
+        summary["worker"] = shard[0]
+    if writes_to == shared_out_dir and out_dir != writes_to:
+        upload_tree(out_dir, writes_to, last=("model.keras",))
+    if out_dir != shared_out_dir:
+        remove(out_dir)
+    summary["model"] = os.path.join(shared_out_dir, "model.keras")
+    return summary

@@ -1,11 +1,13 @@
 """Run `train` in a fresh process, for the tf.distribute tests.
 
-    python -m tests.training.distributed_run CONFIG OUT_DIR STRATEGY [LOGICAL_CPUS]
+    python -m tests.training.distributed_run CONFIG OUT_DIR STRATEGY [LOGICAL_CPUS [SUMMARY]]
 
 Logical CPU devices must be configured before TensorFlow starts, hence a process.
-The final weights are written to OUT_DIR/weights.npz.
+The run's summary (JSON) is written to SUMMARY (default OUT_DIR/summary.json);
+the chief's final weights to OUT_DIR/weights.npz.
 """
 
+import json
 import os
 import sys
 
@@ -13,6 +15,7 @@ import sys
 def main():
     config_path, out_dir, strategy = sys.argv[1:4]
     cpus = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    summary_path = sys.argv[5] if len(sys.argv) > 5 else os.path.join(out_dir, "summary.json")
     import numpy as np
     import tensorflow as tf
 
@@ -36,8 +39,11 @@ def main():
         },
     )
     summary = train(config, strategy=strategy, progress=False)
-    model = keras.saving.load_model(summary["model"])
-    np.savez(os.path.join(out_dir, "weights.npz"), *[w.numpy() for w in model.weights])
+    with open(summary_path, "w") as file:
+        json.dump(summary, file)
+    if summary.get("worker", 0) == 0:
+        model = keras.saving.load_model(summary["model"])
+        np.savez(os.path.join(out_dir, "weights.npz"), *[w.numpy() for w in model.weights])
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ import socket
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
+from depnet_tf.training.trainer import weights_digest
 from tests.training.workspace import make_workspace
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,7 +19,7 @@ def config_path(tmp_path_factory):
     return make_workspace(str(tmp_path_factory.mktemp("dist")))
 
 
-def launch(config_path, out_dir, strategy, cpus=1, env=None):
+def launch(config_path, out_dir, strategy, cpus=1, env=None, summary=None):
     command = [
         sys.executable,
         "-m",
@@ -27,6 +29,8 @@ def launch(config_path, out_dir, strategy, cpus=1, env=None):
         strategy,
         str(cpus),
     ]
+    if summary:
+        command.append(str(summary))
     return subprocess.Popen(
         command,
         cwd=REPO,
@@ -70,22 +74,29 @@ def free_ports(count):
 
 
 @pytest.mark.large
-def test_two_process_multiworker_run_ends_with_identical_weights(config_path, tmp_path):
+def test_two_workers_share_one_cache_and_one_output_folder(config_path, tmp_path):
+    """Both workers read the workspace's one cache; the chief alone writes to the shared folder."""
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    shared = tmp_path / "run"
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         processes.append(
             launch(
                 config_path,
-                tmp_path / f"worker{index}",
+                shared,
                 "multiworker",
                 env={"TF_CONFIG": json.dumps(tf_config)},
+                summary=tmp_path / f"worker{index}.json",
             )
         )
     for process in processes:
         finish(process)
-    first, second = weights(tmp_path / "worker0"), weights(tmp_path / "worker1")
-    assert len(first) == len(second) > 0
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a, b)
+    chief, other = (json.loads((tmp_path / f"worker{i}.json").read_text()) for i in range(2))
+    assert (chief["worker"], other["worker"]) == (0, 1)
+    assert chief["weights_sha256"] == other["weights_sha256"]
+    assert chief["model"] == other["model"] == str(shared / "model.keras")
+    model = keras.saving.load_model(chief["model"])
+    assert weights_digest(model) == chief["weights_sha256"]
+    assert sorted(os.listdir(shared / "checkpoints")) == ["last.weights.h5"]
+    assert not [name for name in os.listdir(shared) if name.startswith(("workertemp", ".tmp-"))]
