@@ -26,6 +26,13 @@ def add_parser(subparsers):
         action="store_true",
         help="also write an ONNX file (needs tf2onnx and onnxruntime)",
     )
+    export.add_argument(
+        "--report",
+        help="a `depnet report` report.json whose test metrics go into the model card",
+    )
+    export.add_argument(
+        "--report-model", help="the exported model's name in --report (if it holds several)"
+    )
     export.add_argument("--force", action="store_true", help="replace an existing version")
     export.add_argument(
         "--no-warmup",
@@ -59,10 +66,16 @@ def run_export(args):
     from depnet_tf.errors import VersionExistsError
     from depnet_tf.evaluation.conformal import describe, read_calibration
     from depnet_tf.export import export_version
+    from depnet_tf.export.model_card import report_record
     from depnet_tf.models.loading import load_regressor
 
     model = load_regressor(args.model)
     calibration = read_calibration(args.model)
+    report = None
+    if args.report:
+        report = report_record(args.report, args.report_model)
+    elif args.report_model:
+        raise CommandError("--report-model needs --report")
     try:
         written = export_version(
             model,
@@ -74,6 +87,8 @@ def run_export(args):
             force=args.force,
             calibration=calibration,
             warmup=args.warmup,
+            model_path=args.model,
+            report=report,
         )
     except VersionExistsError as error:
         raise CommandError(
@@ -86,6 +101,7 @@ def run_export(args):
     )
     print(f"interval: {describe(calibration)}")
     print(f"TF-Serving config: {os.path.join(args.out, 'models.config')}")
+    print(f"model card: {written['model_card']} (+ .json)")
     for kind, path in written.items():
         if kind.startswith("tflite-") or kind == "onnx":
             label = f"TFLite ({kind.split('-', 1)[1]})" if kind != "onnx" else "ONNX"

@@ -2,6 +2,7 @@
 
 import os
 
+from depnet_tf import files
 from depnet_tf.cli.common import add_command, print_json
 from depnet_tf.constants import AVEC_DATASETS
 
@@ -80,9 +81,10 @@ def run_report(args):
         calibrations = {n: read_predictions(p) for n, p in zip(models, args.calibration)}
     histories = {}
     for name, (path, _) in inputs.items():
-        history = os.path.join(os.path.dirname(os.path.abspath(path)), "history.csv")
-        if os.path.isfile(history):
-            histories[name] = pd.read_csv(history)
+        history = os.path.join(os.path.dirname(files.absolute(path)), "history.csv")
+        if files.isfile(history):
+            with files.open_file(history) as file:
+                histories[name] = pd.read_csv(file)
     dataset = args.dataset or dataset_of_paths(args.predictions)
     report = build_report(models, calibrations, dataset, args.resamples, args.seed)
     pictures = None
@@ -107,11 +109,11 @@ def run_calibrate(args):
     from depnet_tf.evaluation.conformal import calibrate, describe, write_calibration
     from depnet_tf.evaluation.report import read_predictions
 
-    if not os.path.exists(args.model):
+    if not files.exists(args.model):
         raise CommandError(f"{args.model}: no such model file or folder")
     table = read_predictions(args.dev_predictions)
     record = calibrate(table["label"], table["prediction"], args.alpha)
-    record["calibration_file"] = os.path.abspath(args.dev_predictions)
+    record["calibration_file"] = files.absolute(args.dev_predictions)
     path = write_calibration(args.model, record)
     print_json({**record, "stored": path, "description": describe(record)})
     return 0

@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from depnet_tf import files
 from depnet_tf.constants import BDI_MAX
 from depnet_tf.errors import DataError
 from depnet_tf.files import atomic_path
@@ -102,11 +103,11 @@ def write_calibration(model_path, record):
 def read_calibration(model_path):
     """The calibration stored with a model, or None (never a default interval)."""
     path = calibration_path(model_path)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         return None
     try:
-        with open(path) as file:
-            record = json.load(file)
+        with files.open_file(path, "r") as file:
+            record = json.loads(file.read())
     except (OSError, ValueError) as error:
         raise DataError(f"{path}: cannot read the calibration ({error})") from None
     if not isinstance(record, dict) or not {"alpha", "q", "n"} <= set(record):

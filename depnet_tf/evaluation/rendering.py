@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from depnet_tf import files
 from depnet_tf.constants import SEVERITY_NAMES
 from depnet_tf.evaluation import figures, statistics
 from depnet_tf.files import atomic_path
@@ -190,7 +191,7 @@ def html_page(report, tables_markdown, figure_paths):
         parts.append(f"<tr><td>{html.escape(name)}</td><td>{entry['n']}</td>{cells}</tr>")
     parts.append("</table>")
     for title, path in figure_paths.items():
-        with open(path, "rb") as file:
+        with files.open_file(path) as file:
             data = base64.b64encode(file.read()).decode()
         parts.append(
             f"<h2>{html.escape(title)}</h2>"
@@ -209,7 +210,7 @@ def write_report(report, models, out_dir, histories=None, baseline=None, picture
         baseline: the training-set mean label, drawn as the constant predictor.
         pictures: {title: PNG path} shown on the page too (e.g. `depnet explain` grids).
     """
-    os.makedirs(out_dir, exist_ok=True)
+    files.makedirs(out_dir)
     figure_paths = write_figures(models, report, out_dir, histories, baseline)
     figure_paths.update(pictures or {})
     tables = markdown_tables(report)

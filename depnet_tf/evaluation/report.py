@@ -14,6 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from depnet_tf import files
 from depnet_tf.constants import PAPER_TEST_READINGS, PAPER_TESTS
 from depnet_tf.errors import DataError
 from depnet_tf.evaluation import conformal, statistics
@@ -28,10 +29,11 @@ GENERIC_NAMES = {"predictions", "test_predictions", "val_predictions"}
 def read_predictions(path):
     """One model's per-video predictions, sorted by video_id; bad files are one-line errors."""
     path = os.fspath(path)
+    if not files.isfile(path):
+        raise DataError(f"{path}: no such predictions file")
     try:
-        table = pd.read_csv(path, dtype={"video_id": str, "subject": str})
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such predictions file") from None
+        with files.open_file(path) as file:
+            table = pd.read_csv(file, dtype={"video_id": str, "subject": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot parse the predictions CSV ({error})") from None
     missing = [c for c in REQUIRED if c not in table.columns]
@@ -56,11 +58,11 @@ def gather_inputs(paths, names=None):
     """{model name: (predictions CSV path, DataFrame)} from CSVs and experiment folders."""
     found = []
     for path in map(os.fspath, paths):
-        if os.path.isdir(path):
+        if files.isdir(path):
             cells = sorted(
                 d
-                for d in os.listdir(path)
-                if os.path.isfile(os.path.join(path, d, "test_predictions.csv"))
+                for d in files.listdir(path)
+                if files.isfile(os.path.join(path, d, "test_predictions.csv"))
             )
             if not cells:
                 raise DataError(
@@ -70,7 +72,7 @@ def gather_inputs(paths, names=None):
             found += [(cell, os.path.join(path, cell, "test_predictions.csv")) for cell in cells]
         else:
             stem = os.path.splitext(os.path.basename(path))[0]
-            parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
+            parent = os.path.basename(os.path.dirname(files.absolute(path)))
             found.append((parent if stem in GENERIC_NAMES and parent else stem, path))
     if names is not None:
         if len(names) != len(found):

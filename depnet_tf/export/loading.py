@@ -7,6 +7,7 @@ SavedModel; `.tflite` and `.onnx` files give runners (`LiteRTRunner`,
 
 import os
 
+from depnet_tf import files
 from depnet_tf.errors import ModelFileError
 from depnet_tf.models.loading import describe_file, load_keras_model
 
@@ -16,15 +17,15 @@ FORMATS = ".keras file, SavedModel folder, .tflite or .onnx file"
 def check_savedmodel(path):
     """Refuse a folder that is not a complete SavedModel, naming what is missing."""
     path = os.fspath(path)
-    if not os.path.isdir(path):
+    if not files.isdir(path):
         raise ModelFileError(f"{path}: no such SavedModel folder")
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if not files.isfile(os.path.join(path, "saved_model.pb")):
         raise ModelFileError(
             f"{path}: not a SavedModel folder (no saved_model.pb); for TF-Serving layouts "
             "pass the version folder, e.g. export/depnet/1"
         )
     variables = os.path.join(path, "variables")
-    if not os.path.isfile(os.path.join(variables, "variables.index")):
+    if not files.isfile(os.path.join(variables, "variables.index")):
         raise ModelFileError(
             f"{path}: incomplete SavedModel (no variables/variables.index); copy the whole folder"
         )

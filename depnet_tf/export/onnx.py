@@ -4,12 +4,10 @@ The ONNX graph has the SavedModel's signature: `frames` uint8 [None, T, S, S, 3]
 in, `bdi_ii` float32 [None] and `severity` int32 [None] out, preprocessing inside.
 """
 
-import os
-
 from depnet_tf.errors import ExportError, ModelFileError
 from depnet_tf.export.runner import Runner, sidecar_calibration
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
-from depnet_tf.files import atomic_path
+from depnet_tf.files import atomic_path, isfile, open_file
 
 PROTOBUF_LIMIT = 2**31  # a single ONNX protobuf cannot exceed 2 GB
 # tf2onnx 1.17 holds many copies of the frozen weights while it converts: its peak
@@ -89,12 +87,14 @@ class OnnxRunner(Runner):
             raise ModelFileError(
                 f"{path}: running ONNX needs onnxruntime: pip install onnxruntime"
             ) from None
-        if not os.path.isfile(path):
+        if not isfile(path):
             raise ModelFileError(f"{path}: no such .onnx file")
-        if os.path.getsize(path) == 0:
+        with open_file(path) as file:
+            content = file.read()
+        if not content:
             raise ModelFileError(f"{path}: the model file is empty (0 bytes)")
         try:
-            self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+            self.session = onnxruntime.InferenceSession(content, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
             raise ModelFileError(f"{path}: cannot load the ONNX model ({reason})") from None

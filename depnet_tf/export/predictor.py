@@ -86,7 +86,9 @@ class EncodedSavedModelRunner(SavedModelRunner):
 
 
 def _read_bytes(path):
-    with open(path, "rb") as file:
+    from depnet_tf.files import open_file
+
+    with open_file(path) as file:
         return file.read()
 
 

@@ -64,8 +64,12 @@ def sidecar_calibration(path):
     """The calibration recorded in an exported file's sidecar `<file>.json`, or None."""
     import json
 
+    from depnet_tf.files import isfile, open_file
+
     try:
-        with open(f"{path}.json") as file:
-            return json.load(file).get("calibration")
+        if not isfile(f"{path}.json"):
+            return None
+        with open_file(f"{path}.json", "r") as file:
+            return json.loads(file.read()).get("calibration")
     except (OSError, ValueError, AttributeError):
         return None

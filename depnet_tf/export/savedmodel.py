@@ -7,11 +7,11 @@ Table 1 band). Casting and VGGFace2 preprocessing happen inside the graph.
 
 import json
 import os
-import shutil
 
 import numpy as np
 import tensorflow as tf
 
+from depnet_tf import files
 from depnet_tf.constants import BDI_MAX, SEVERITY_NAMES, SEVERITY_UPPER
 from depnet_tf.data.frames import decode_frame
 from depnet_tf.errors import StorageError, VersionExistsError
@@ -139,15 +139,15 @@ def export_fingerprint(model, calibration=None):
 def read_fingerprint(target):
     """The fingerprint stored in an exported version, or None (missing or unreadable)."""
     try:
-        with open(os.path.join(target, FINGERPRINT)) as file:
-            return json.load(file)
-    except (OSError, ValueError):
+        with files.open_file(os.path.join(target, FINGERPRINT), "r") as file:
+            return json.loads(file.read())
+    except (OSError, ValueError, tf.errors.OpError):
         return None
 
 
 def is_complete(target):
     """Whether `target` holds a whole SavedModel (its graph and its variables)."""
-    return os.path.isfile(os.path.join(target, "saved_model.pb")) and os.path.isfile(
+    return files.isfile(os.path.join(target, "saved_model.pb")) and files.isfile(
         os.path.join(target, "variables", "variables.index")
     )
 
@@ -158,14 +158,22 @@ def check_version(version):
 
 
 def export_savedmodel(
-    model, out_dir, name="depnet", version=1, force=False, calibration=None, warmup=True
+    model,
+    out_dir,
+    name="depnet",
+    version=1,
+    force=False,
+    calibration=None,
+    warmup=True,
+    card=None,
 ):
     """Write `out_dir/name/version/` (SavedModel), `out_dir/models.config` and a REST example.
 
     The SavedModel has two signatures: `serving_default` (uint8 `frames`) and
     `serving_encoded` (`frames_encoded`, the image bytes of each frame). With
     `warmup`, `assets.extra/tf_serving_warmup_requests` holds one request per
-    signature, which TF-Serving replays when it loads the version.
+    signature, which TF-Serving replays when it loads the version. A model
+    `card` (`export.model_card`) goes into `assets.extra/model_card.json`.
 
     The version folder is written under a temporary name and renamed when
     complete (temporaries of killed runs are removed first); an existing
@@ -179,7 +187,7 @@ def export_savedmodel(
     model_dir = os.path.join(out_dir, name)
     target = os.path.join(model_dir, str(version))
     remove_stale_temporaries(model_dir)
-    if os.path.exists(target) and not force:
+    if files.exists(target) and not force:
         raise VersionExistsError(target, "exists")
     ensure_free_space(model_dir, 4 * model.count_params(), "the SavedModel")
     module = serving_module(model, calibration)
@@ -195,12 +203,16 @@ def export_savedmodel(
         os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
         with open(os.path.join(temporary, FINGERPRINT), "w") as file:
             json.dump(export_fingerprint(model, calibration), file, indent=2)
+        if card is not None:
+            from depnet_tf.export.model_card import card_text
+
+            with open(os.path.join(temporary, "assets.extra", "model_card.json"), "w") as file:
+                file.write(card_text(card))
         if warmup:
             from depnet_tf.export.warmup import write_warmup_requests
 
             write_warmup_requests(os.path.join(temporary, WARMUP), model, name)
-        if os.path.exists(target):
-            shutil.rmtree(target)
+        files.remove(target)
     write_models_config(out_dir, name)
     write_request_example(model, os.path.join(model_dir, "request.example.json"))
     return target

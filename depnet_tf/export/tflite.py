@@ -6,7 +6,7 @@ from depnet_tf.constants import QUANTIZATIONS
 from depnet_tf.errors import ExportError, ModelFileError
 from depnet_tf.export.runner import Runner, sidecar_calibration
 from depnet_tf.export.savedmodel import write_sidecar
-from depnet_tf.files import atomic_path
+from depnet_tf.files import atomic_path, is_url, local_copy, open_file
 from depnet_tf.models.loading import describe_file
 
 INSTALL_HINT = "pip install ai-edge-litert"
@@ -43,7 +43,8 @@ def convert(saved_model_dir, quantization):
 def export_tflite(model, saved_model_dir, path, quantization, metadata):
     """Write `path` (.tflite) and `path` + `.json` (input spec, outputs, bands)."""
     check_flatbuffer_size(model.count_params(), quantization)
-    flatbuffer = convert(saved_model_dir, quantization)
+    with local_copy(saved_model_dir) as local:
+        flatbuffer = convert(local, quantization)
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as file:
             file.write(flatbuffer)
@@ -74,7 +75,11 @@ class LiteRTRunner(Runner):
             reason = problems.get(kind, "not a TFLite flatbuffer (truncated or damaged)")
             raise ModelFileError(f"{path}: {reason}")
         try:
-            self.interpreter = Interpreter(model_path=path)
+            if is_url(path):
+                with open_file(path) as file:
+                    self.interpreter = Interpreter(model_content=file.read())
+            else:
+                self.interpreter = Interpreter(model_path=path)
             self.runner = self.interpreter.get_signature_runner("serving_default")
         except (ValueError, RuntimeError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"

@@ -9,6 +9,7 @@ import logging
 import os
 
 from depnet_tf.errors import VersionExistsError
+from depnet_tf.export.model_card import build_card, write_model_card
 from depnet_tf.export.onnx import export_onnx
 from depnet_tf.export.savedmodel import (
     check_version,
@@ -19,7 +20,7 @@ from depnet_tf.export.savedmodel import (
     signature_metadata,
 )
 from depnet_tf.export.tflite import QUANTIZATIONS, export_tflite
-from depnet_tf.files import remove_stale_temporaries
+from depnet_tf.files import exists, isfile, remove_stale_temporaries
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,14 @@ def export_version(
     force=False,
     calibration=None,
     warmup=True,
+    model_path=None,
+    report=None,
 ):
     """Export `model` as version `version` of `out_dir/name/`, with TFLite and ONNX files.
+
+    Every version gets a model card (`export.model_card`):
+    `out_dir/<name>-v<version>.model_card.{json,md}`, and the JSON inside the
+    SavedModel's `assets.extra/`.
 
     Args:
         model: a `DepressionRegressor`.
@@ -55,9 +62,14 @@ def export_version(
         calibration: the model's conformal calibration (`depnet calibrate`), or None;
             with it the signature also returns `bdi_ii_lower` and `bdi_ii_upper`.
         warmup: write TF-Serving warm-up requests into the version.
+        model_path: the `.keras` file `model` came from; the card then records
+            its training run (the `config.yaml` beside it and its manifest).
+        report: one model's entry of a `depnet report` (`model_card.report_record`),
+            for the card's metrics.
 
     Returns:
-        {"savedmodel": path, "reused": bool, kind: path for each file written}.
+        {"savedmodel": path, "reused": bool, "model_card": path of the Markdown card,
+        kind: path for each file written}.
     """
     check_version(version)
     unknown = [q for q in tflite if q not in QUANTIZATIONS]
@@ -67,8 +79,9 @@ def export_version(
     extras = artifact_paths(out_dir, name, version, tflite, onnx)
     remove_stale_temporaries(out_dir)
     reused = False
-    if os.path.exists(target) and not force:
-        missing = [k for k, p in extras.items() if not os.path.isfile(p)]
+    card = build_card(model, model_path, calibration, report, name, version)
+    if exists(target) and not force:
+        missing = [k for k, p in extras.items() if not isfile(p)]
         same = is_complete(target) and read_fingerprint(target) == export_fingerprint(
             model, calibration
         )
@@ -83,7 +96,14 @@ def export_version(
         reused = True
     else:
         export_savedmodel(
-            model, out_dir, name, version, force=force, calibration=calibration, warmup=warmup
+            model,
+            out_dir,
+            name,
+            version,
+            force=force,
+            calibration=calibration,
+            warmup=warmup,
+            card=card,
         )
     written = {"savedmodel": target, "reused": reused}
     metadata = signature_metadata(model, calibration)
@@ -93,4 +113,5 @@ def export_version(
         else:
             export_tflite(model, target, path, kind.split("-", 1)[1], metadata)
         written[kind] = path
+    written["model_card"] = write_model_card(card, out_dir, name, version)[1]
     return written

@@ -12,6 +12,7 @@ import zipfile
 import keras
 
 import depnet_tf.layers  # noqa: F401 - registers the custom layers
+from depnet_tf import files
 from depnet_tf.backbones import SENet50Backbone  # noqa: F401 - registers the backbone
 from depnet_tf.errors import ModelFileError
 from depnet_tf.models.regressor import DepressionRegressor
@@ -20,22 +21,26 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def describe_file(path):
-    """What kind of model file `path` is, from its contents: keras, savedmodel, hdf5, ..."""
+    """What kind of model file `path` (local or a gfile URL) is, from its contents.
+
+    One of: keras, savedmodel, folder, missing, empty, hdf5, tflite, truncated-zip, unknown.
+    """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        return "savedmodel" if os.path.isfile(os.path.join(path, "saved_model.pb")) else "folder"
-    if not os.path.exists(path):
+    if files.isdir(path):
+        has_graph = files.isfile(os.path.join(path, "saved_model.pb"))
+        return "savedmodel" if has_graph else "folder"
+    if not files.exists(path):
         return "missing"
-    if os.path.getsize(path) == 0:
-        return "empty"
-    with open(path, "rb") as file:
+    with files.open_file(path) as file:
         head = file.read(8)
-    if head == HDF5_SIGNATURE:
-        return "hdf5"
-    if head[4:8] == b"TFL3":
-        return "tflite"
-    if zipfile.is_zipfile(path):
-        return "keras"
+        if not head:
+            return "empty"
+        if head == HDF5_SIGNATURE:
+            return "hdf5"
+        if head[4:8] == b"TFL3":
+            return "tflite"
+        if zipfile.is_zipfile(file):
+            return "keras"
     if head[:2] == b"PK":
         return "truncated-zip"
     return "unknown"
@@ -73,7 +78,8 @@ def load_keras_model(path):
             f"{path}: a .keras archive with another extension; rename it to end in .keras"
         )
     try:
-        model = keras.saving.load_model(path, compile=False)
+        with files.local_copy(path) as local:
+            model = keras.saving.load_model(local, compile=False)
     except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile, EOFError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFileError(f"{path}: cannot load the .keras model ({reason})") from None

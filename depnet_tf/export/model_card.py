@@ -1,0 +1,260 @@
+"""The model card of an exported version: `model_card.json` and `model_card.md`.
+
+The sections follow "Model Cards for Model Reporting" (Mitchell et al., FAT*
+2019): model details, intended use, factors, metrics, evaluation data, training
+data, quantitative analyses, ethical considerations, caveats and
+recommendations. The card is filled from what travels with the model:
+
+- the model itself (architecture, configuration, weights digest);
+- the training run's `config.yaml` beside the `.keras` file, and the manifest it
+  names (its SHA-256, splits, video and subject counts), when they are there;
+- `depnet calibrate`'s record beside the model (the prediction interval);
+- a `depnet report` `report.json`, when given (test metrics with bootstrap CIs).
+
+Anything missing is stated as not recorded, never guessed.
+"""
+
+import hashlib
+import json
+import os
+import platform
+
+import yaml
+
+from depnet_tf.errors import DataError
+from depnet_tf.files import atomic_path, isfile, open_file
+
+PAPER = (
+    'He et al., "DepNet: An automated industrial intelligent system using deep learning '
+    'for video-based depression analysis", Int J Intell Syst 2022'
+)
+SECTIONS = (
+    "Model details",
+    "Intended use",
+    "Factors",
+    "Metrics",
+    "Evaluation data",
+    "Training data",
+    "Quantitative analyses",
+    "Ethical considerations",
+    "Caveats and recommendations",
+)
+NOT_RECORDED = "not recorded"
+WEIGHTS_LICENCE = (
+    "The SENet50 backbone weights derive from the VGGFace2 data set; one of its authors "
+    "has said the models carry the data set's licence (CC BY-SA 4.0). They are not part "
+    "of depnet_tf. Check the terms before you use or redistribute this model."
+)
+INTENDED_USE = {
+    "primary_uses": "research on estimating self-reported depression severity (BDI-II, "
+    "0-63) from face video; reproducing and extending the paper's results",
+    "primary_users": "researchers and engineering teams evaluating the method",
+    "out_of_scope": "diagnosis, screening or any clinical decision about a person; use on "
+    "people who have not consented; populations, languages and recording set-ups unlike "
+    "the training data without a fresh evaluation",
+    "statement": "Not a medical device. The output is not a diagnosis.",
+}
+FACTORS = (
+    "AVEC2013/2014 record German speakers in a lab, with one webcam and fixed tasks. Age, "
+    "sex, skin tone, camera, lighting, head pose, culture and language may all change the "
+    "error; no per-group evaluation was run unless the quantitative analyses show one."
+)
+ETHICS = (
+    "Depression scores are sensitive health data, and so are face videos. Store both "
+    "under the rules that apply to health data, obtain consent, and never use a score "
+    "to decide about a person without a clinician."
+)
+CAVEATS = (
+    "Scores are trained on self-reported BDI-II labels of few subjects (AVEC2014: 150 "
+    "clips of 84 subjects, paper section 5.1); expect wide error bars. Check the "
+    "prediction interval's coverage on your own data (`depnet calibrate`), and "
+    "re-evaluate before trusting the model elsewhere."
+)
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open_file(path) as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def training_record(model_path):
+    """What the run's `config.yaml` and manifest say, or None when they are not beside the model."""
+    if model_path is None:
+        return None
+    config_path = os.path.join(os.path.dirname(os.fspath(model_path)), "config.yaml")
+    if not isfile(config_path):
+        return None
+    with open_file(config_path, "r") as file:
+        config = yaml.safe_load(file.read())
+    data = config.get("data", {})
+    record = {
+        "config_file": config_path,
+        "train": config.get("train", {}),
+        "manifest": data.get("manifest"),
+        "splits_used": {k: data.get(k) for k in ("train_split", "val_split", "test_split")},
+        "seed": data.get("seed"),
+    }
+    manifest = data.get("manifest")
+    if manifest and isfile(manifest):
+        from depnet_tf.data import Manifest
+
+        table = Manifest.read(manifest, check_frames=False).table
+        record["manifest_sha256"] = sha256_of(manifest)
+        record["videos_per_split"] = {k: int(v) for k, v in table["split"].value_counts().items()}
+        record["subjects_per_split"] = {
+            k: int(v) for k, v in table.groupby("split")["subject"].nunique().items()
+        }
+    return record
+
+
+def report_record(report_path, model_name=None):
+    """One model's entry of a `depnet report` report.json (named, or the only one)."""
+    if not isfile(report_path):
+        raise DataError(f"{report_path}: no such report file")
+    try:
+        with open_file(report_path, "r") as file:
+            models = json.loads(file.read())["models"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{report_path}: not a `depnet report` report.json ({error})") from None
+    if model_name is None:
+        if len(models) != 1:
+            raise DataError(
+                f"{report_path}: holds {len(models)} models {sorted(models)}; "
+                "name the exported one (--report-model)"
+            )
+        model_name = next(iter(models))
+    if model_name not in models:
+        raise DataError(f"{report_path}: no model {model_name!r} (it has {sorted(models)})")
+    entry = models[model_name]
+    return {
+        "report": os.fspath(report_path),
+        "model": model_name,
+        "n": entry.get("n"),
+        "metrics": entry.get("metrics"),
+        "ci95": entry.get("ci95"),
+        "conformal": entry.get("conformal"),
+    }
+
+
+def build_card(model, model_path=None, calibration=None, report=None, name="depnet", version=1):
+    """The card as a JSON-ready dict (see the module docstring)."""
+    import keras
+    import tensorflow as tf
+
+    import depnet_tf
+    from depnet_tf.models.random_backbone import describe_weights
+    from depnet_tf.models.regressor import weights_hash
+
+    training = training_record(model_path)
+    return {
+        "schema": "depnet_tf model card 1 (sections of Mitchell et al., 2019)",
+        "model_details": {
+            "name": name,
+            "version": version,
+            "architecture": model.arch,
+            "paper_row": model.architecture.paper,
+            "paper": PAPER,
+            "configuration": model.config.to_dict(),
+            "parameters": int(model.count_params()),
+            "weights_sha256": weights_hash(model),
+            "backbone_weights": describe_weights(model.config.backbone_weights),
+            "source_model": os.fspath(model_path) if model_path else NOT_RECORDED,
+            "licence": WEIGHTS_LICENCE,
+            "versions": {
+                "depnet_tf": depnet_tf.__version__,
+                "tensorflow": tf.__version__,
+                "keras": keras.__version__,
+                "python": platform.python_version(),
+            },
+        },
+        "intended_use": INTENDED_USE,
+        "factors": FACTORS,
+        "metrics": {
+            "reported": "RMSE and MAE of the BDI-II score per video (paper, section 5.2.2), "
+            "with 95% bootstrap intervals over subjects; a split-conformal prediction "
+            "interval when calibrated",
+            "prediction_interval": calibration or NOT_RECORDED,
+        },
+        "evaluation_data": report or NOT_RECORDED,
+        "training_data": training or NOT_RECORDED,
+        "quantitative_analyses": (report or {}).get("metrics") or NOT_RECORDED,
+        "ethical_considerations": ETHICS,
+        "caveats_and_recommendations": CAVEATS,
+    }
+
+
+def _lines(value, indent=0):
+    """A nested dict as Markdown bullet lines."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            if isinstance(item, list) and not any(isinstance(i, (dict, list)) for i in item):
+                out.append(f"{pad}- **{key}**: {', '.join(map(_scalar, item)) or 'none'}")
+            elif isinstance(item, (dict, list)) and item:
+                out.append(f"{pad}- **{key}**:")
+                out += _lines(item, indent + 1)
+            else:
+                out.append(f"{pad}- **{key}**: {_scalar(item)}")
+        return out
+    if isinstance(value, list):
+        return [f"{pad}- {_scalar(item)}" for item in value]
+    return [f"{pad}{_scalar(value)}"]
+
+
+def _scalar(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "none" if value is None or value == {} or value == [] else str(value)
+
+
+def render_markdown(card):
+    """The card as Markdown, one `##` section per Mitchell et al. section, in their order."""
+    details = card["model_details"]
+    parts = [
+        f"# Model card: {details['name']} version {details['version']} ({details['architecture']})",
+        "",
+        f"> {card['intended_use']['statement']}",
+    ]
+    keys = (
+        "model_details",
+        "intended_use",
+        "factors",
+        "metrics",
+        "evaluation_data",
+        "training_data",
+        "quantitative_analyses",
+        "ethical_considerations",
+        "caveats_and_recommendations",
+    )
+    for title, key in zip(SECTIONS, keys):
+        parts += ["", f"## {title}", "", *_lines(card[key])]
+    return "\n".join(parts) + "\n"
+
+
+def card_paths(out_dir, name, version):
+    """Where a version's card goes: beside its other files, `<name>-v<version>.model_card.*`."""
+    stem = os.path.join(os.fspath(out_dir), f"{name}-v{version}.model_card")
+    return f"{stem}.json", f"{stem}.md"
+
+
+def card_text(card):
+    return json.dumps(card, indent=2, default=str)
+
+
+def write_model_card(card, out_dir, name, version):
+    """Write the card's JSON and Markdown beside the version; returns their paths.
+
+    `export_savedmodel` also puts the JSON into the version's
+    `assets.extra/model_card.json`, so it travels with the SavedModel folder
+    when that is handed on alone (TF-Serving ignores `assets.extra`).
+    """
+    json_path, md_path = card_paths(out_dir, name, version)
+    for path, text in ((json_path, card_text(card)), (md_path, render_markdown(card))):
+        with atomic_path(path) as temporary:
+            with open(temporary, "w") as file:
+                file.write(text)
+    return json_path, md_path
