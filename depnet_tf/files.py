@@ -138,10 +138,12 @@ def upload(local, remote):
     folder, name = remote.rstrip("/").rsplit("/", 1)
     gfile.makedirs(folder)
     staged = f"{folder}/.tmp-{_host()}.{os.getpid()}.{uuid.uuid4().hex[:6]}-{name}"
+    _active.add(staged)
     try:
         gfile.copy(local, staged, overwrite=True)
         gfile.rename(staged, remote, overwrite=True)
     finally:
+        _active.discard(staged)
         if gfile.exists(staged):
             gfile.remove(staged)
 
@@ -262,13 +264,26 @@ def atomic_path(final_path):
         remove(temporary)
 
 
+def _modified(path):
+    """When `path` (local or URL) was last written, in seconds since the epoch; None if gone."""
+    if not is_url(path):
+        try:
+            return os.lstat(path).st_mtime
+        except FileNotFoundError:
+            return None
+    import tensorflow as tf
+
+    try:
+        return tf.io.gfile.stat(path).mtime_nsec / 1e9
+    except tf.errors.NotFoundError:
+        return None
+
+
 def _writer_gone(match, path):
     pid = match.group("pid")
     if pid is None or match.group("host") != _host():
-        try:
-            return time.time() - os.lstat(path).st_mtime > ABANDONED_AFTER_SECONDS
-        except FileNotFoundError:
-            return False
+        modified = _modified(path)
+        return modified is not None and time.time() - modified > ABANDONED_AFTER_SECONDS
     pid = int(pid)
     if pid == os.getpid():
         return path not in _active
@@ -289,10 +304,10 @@ def remove_stale_temporaries(folder):
     writer on another host, a temporary untouched for `ABANDONED_AFTER_SECONDS`.
     """
     folder = os.fspath(folder)
-    if is_url(folder) or not os.path.isdir(folder):
-        return []  # object stores: uploads are staged locally, see `upload`
+    if not isdir(folder):
+        return []
     removed = []
-    for name in sorted(os.listdir(folder)):
+    for name in sorted(listdir(folder)):
         match = _TEMPORARY.match(name)
         path = os.path.join(folder, name)
         if match and _writer_gone(match, path):

@@ -115,3 +115,21 @@ def test_gfile_urls_are_written_atomically_and_trees_upload_saved_model_last(tmp
             "variables/variables.index"
         )
     assert staging_dir(f"{root}/run") == staging_dir(f"{root}/run") != staging_dir(root)
+
+
+def test_stale_upload_temporaries_in_gfile_storage_are_removed(tmp_path):
+    import uuid
+
+    import tensorflow as tf
+
+    root = f"ram://stale-{uuid.uuid4().hex[:8]}"
+    tf.io.gfile.makedirs(root)
+    dead = (
+        f"{root}/.tmp-{temporary_name('x').split('.tmp-')[1].split('.')[0]}.{dead_pid()}.abcdef-m"
+    )
+    with tf.io.gfile.GFile(dead, "w") as file:
+        file.write("half")
+    with tf.io.gfile.GFile(f"{root}/kept.txt", "w") as file:
+        file.write("done")
+    assert remove_stale_temporaries(root) == [dead.rsplit("/", 1)[1]]
+    assert tf.io.gfile.listdir(root) == ["kept.txt"]
