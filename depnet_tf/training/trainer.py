@@ -123,12 +123,13 @@ def run_callbacks(settings, clock, validation):
     checkpoints = os.path.join(out_dir, "checkpoints")
     nan_stop = StopOnNaN()
     early_stop = IterationEarlyStopping(settings["early_stop_iterations"])
+    backup = AtomicBackupAndRestore(os.path.join(out_dir, "backup"))
     callbacks = [
         SyncEpochClock(clock),
-        AtomicBackupAndRestore(os.path.join(out_dir, "backup")),
+        backup,
         nan_stop,
         early_stop,
-        ResumableState(os.path.join(out_dir, "backup_state"), early_stop),
+        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop),
     ]
     if validation:
         callbacks.append(PerVideoValidation(validation, settings["validate_every"]))

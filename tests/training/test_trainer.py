@@ -168,3 +168,48 @@ def test_killed_run_resumes_to_the_same_weights(workspace, tmp_path):
     second = keras.saving.load_model(resumed_dir / "model.keras")
     for a, b in zip(first.weights, second.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypatch, when):
+    """The narrowest windows of a kill: just before or just after epoch 2's backup is
+    written (its resumable state is written before it)."""
+    from depnet_tf.training import callbacks
+
+    _, config_path = workspace
+    settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
+
+    def run(out_dir):
+        train(read_config(config_path, {"train.out_dir": str(out_dir), **settings}), progress=False)
+        return keras.saving.load_model(out_dir / "model.keras")
+
+    straight = run(tmp_path / "straight")
+
+    class Killed(BaseException):
+        pass
+
+    backups = []
+
+    def write_or_die(path, write, size, what):
+        if what != "the backup":
+            return write_large(path, write, size, what)
+        backups.append(path)
+        if len(backups) == 2 and when == "before":
+            raise Killed
+        write_large(path, write, size, what)
+        if len(backups) == 2:
+            raise Killed
+
+    write_large = callbacks.write_large
+    monkeypatch.setattr(callbacks, "write_large", write_or_die)
+    with pytest.raises(Killed):
+        run(tmp_path / "resumed")
+    monkeypatch.undo()
+    state = sorted(os.listdir(tmp_path / "resumed" / "backup_state"))
+    assert [n for n in state if n.startswith("state-")] == ["state-1.json", "state-2.json"]
+    resumed = run(tmp_path / "resumed")
+    epochs = pd.read_csv(tmp_path / "resumed" / "history.csv")["epoch"].tolist()
+    # Epoch 1's row was never logged; before its backup, epoch 1 runs again.
+    assert epochs == ([0, 1, 2, 3] if when == "before" else [0, 2, 3])
+    for a, b in zip(straight.weights, resumed.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
