@@ -4,7 +4,13 @@ import argparse
 import json
 import sys
 
-from depnet_tf.constants import ARCH_NAMES
+from depnet_tf.constants import (
+    ARCH_NAMES,
+    CROP_MODES,
+    FACE_DETECT_SIZE,
+    FACE_EVERY,
+    FACE_MAX_FRAMES,
+)
 
 
 class CommandError(Exception):
@@ -90,3 +96,43 @@ def report_skipped(failures, what):
 
 def progress_enabled(args):
     return not args.quiet
+
+
+def add_face_options(parser, what="videos"):
+    """How faces are sampled, detected and cropped from video files.
+
+    `faces`, `predict` and `explain` take the same options with the same
+    defaults, so a model is scored on the crops it was trained on.
+    """
+    group = parser.add_argument_group(f"face extraction (for {what})")
+    group.add_argument(
+        "--every", type=positive_int, default=FACE_EVERY, help="sample every N-th frame"
+    )
+    group.add_argument(
+        "--max-frames",
+        type=int,
+        default=FACE_MAX_FRAMES,
+        help="then keep at most N frames, evenly spread; 0 keeps all",
+    )
+    group.add_argument(
+        "--crop",
+        choices=CROP_MODES,
+        default=CROP_MODES[0],
+        help="5-point alignment to a loose template, or a box crop",
+    )
+    group.add_argument(
+        "--detect-size",
+        type=positive_int,
+        default=FACE_DETECT_SIZE,
+        help="longer side frames are shrunk to for detection",
+    )
+
+
+def face_options(args):
+    """(detector, keyword arguments of `extract_faces`) from `add_face_options`' flags."""
+    from depnet_tf.faces.detector import FaceDetector
+
+    if args.max_frames < 0:
+        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
+    options = {"every": args.every, "max_frames": args.max_frames or None, "crop": args.crop}
+    return FaceDetector(detect_size=args.detect_size), options

@@ -4,50 +4,24 @@ import argparse
 import sys
 
 from depnet_tf.cli.common import (
-    CommandError,
     add_arch_option,
     add_command,
+    add_face_options,
+    face_options,
     positive_int,
     progress_enabled,
     report_skipped,
 )
 from depnet_tf.cli.overrides import parse_overrides
-from depnet_tf.constants import (
-    AVEC_DATASETS,
-    CROP_MODES,
-    FACE_DETECT_SIZE,
-    FACE_EVERY,
-    FACE_MAX_FRAMES,
-    IMAGE_SIZE,
-)
+from depnet_tf.constants import AVEC_DATASETS, IMAGE_SIZE
 
 
 def add_parser(subparsers):
     faces = add_command(subparsers, "faces", "detect, align and crop the faces of videos")
     faces.add_argument("inputs", nargs="+", help="video files or folders (searched recursively)")
     faces.add_argument("--out", required=True, help="output folder (OpenFace layout)")
-    faces.add_argument(
-        "--every", type=positive_int, default=FACE_EVERY, help="sample every N-th frame"
-    )
-    faces.add_argument(
-        "--max-frames",
-        type=int,
-        default=FACE_MAX_FRAMES,
-        help="then keep at most N frames, evenly spread; 0 keeps all",
-    )
-    faces.add_argument(
-        "--crop",
-        choices=CROP_MODES,
-        default=CROP_MODES[0],
-        help="5-point alignment to a loose template, or a box crop",
-    )
     faces.add_argument("--size", type=positive_int, default=IMAGE_SIZE, help="crop size in pixels")
-    faces.add_argument(
-        "--detect-size",
-        type=positive_int,
-        default=FACE_DETECT_SIZE,
-        help="longer side frames are shrunk to for detection",
-    )
+    add_face_options(faces)
     faces.add_argument("--overwrite", action="store_true", help="redo finished videos")
     add_shard_option(faces)
     faces.set_defaults(run=run_faces)
@@ -109,22 +83,18 @@ def add_shard_option(parser):
 
 
 def run_faces(args):
-    from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.faces.extract import extract_all
 
-    if args.max_frames < 0:
-        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
+    detector, options = face_options(args)
     results, failures = extract_all(
         args.inputs,
         args.out,
-        FaceDetector(detect_size=args.detect_size),
+        detector,
         progress=progress_enabled(args),
         shard=args.shard,
-        every=args.every,
-        max_frames=args.max_frames or None,
-        crop=args.crop,
         image_size=args.size,
         overwrite=args.overwrite,
+        **options,
     )
     done = [r for r in results if not r.skipped_existing]
     sampled = sum(r.sampled for r in done)

@@ -2,7 +2,14 @@
 
 import os
 
-from depnet_tf.cli.common import CommandError, add_command, positive_int, print_json
+from depnet_tf.cli.common import (
+    CommandError,
+    add_command,
+    add_face_options,
+    face_options,
+    positive_int,
+    print_json,
+)
 from depnet_tf.constants import EVAL_CLIPS, QUANTIZATIONS
 
 SIGNATURES = ("serving_default", "serving_encoded")  # the SavedModel's, see export/README.md
@@ -59,6 +66,7 @@ def add_parser(subparsers):
         default=SIGNATURES[0],
         help="with a SavedModel: serving_encoded sends the frames' image bytes",
     )
+    add_face_options(predict, "a video input; use the training faces' settings")
     predict.set_defaults(run=run_predict)
 
 
@@ -112,11 +120,14 @@ def run_export(args):
 def run_predict(args):
     from depnet_tf.export import load_predictor, predict_path
 
+    detector, options = face_options(args)
     result = predict_path(
         args.input,
         load_predictor(args.model, signature=args.signature),
         clips=args.clips,
+        detector=detector,
         progress=not args.quiet,
+        **options,
     )
     if args.json:
         print_json(result)

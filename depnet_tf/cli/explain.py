@@ -1,6 +1,13 @@
 """`depnet explain`: which face regions and which frames drive a video's score."""
 
-from depnet_tf.cli.common import CommandError, add_command, positive_int, print_json
+from depnet_tf.cli.common import (
+    CommandError,
+    add_command,
+    add_face_options,
+    face_options,
+    positive_int,
+    print_json,
+)
 from depnet_tf.constants import EVAL_CLIPS
 
 
@@ -18,6 +25,7 @@ def add_parser(subparsers):
         help="evenly spread clips, as `depnet predict` takes them",
     )
     parser.add_argument("--json", action="store_true", help="print explain.json's summary as JSON")
+    add_face_options(parser, "a video input; use the training faces' settings")
     parser.set_defaults(run=run)
 
 
@@ -31,8 +39,17 @@ def run(args):
             f"{args.model}: Grad-CAM needs the Keras model (.keras); an exported "
             "model keeps no access to its layers' gradients"
         )
+    detector, options = face_options(args)
     model = load_regressor(args.model)
-    result = explain_path(args.input, model, args.out, clips=args.clips, progress=not args.quiet)
+    result = explain_path(
+        args.input,
+        model,
+        args.out,
+        clips=args.clips,
+        detector=detector,
+        progress=not args.quiet,
+        **options,
+    )
     if args.json:
         print_json(
             {k: v for k, v in result.items() if k != "clips"}

@@ -19,8 +19,14 @@ from depnet_tf.faces.openface import aligned_dir
 
 
 @contextlib.contextmanager
-def source_frames(path, image_size, max_frames=300, detector=None, progress=False):
-    """Yield the [(frame number, image path)] of a video's faces or of a frame folder."""
+def source_frames(path, image_size, detector=None, progress=False, **face_options):
+    """Yield the [(frame number, image path)] of a video's faces or of a frame folder.
+
+    A video's faces are extracted as `depnet faces` extracts them, with the same
+    defaults; `face_options` (`every`, `max_frames`, `crop`) and `detector` change
+    them as that command's flags do. Score a video with the options its model's
+    training faces were extracted with, or the model sees other crops.
+    """
     path = os.fspath(path)
     if os.path.isdir(path):
         yield list_frames(path)
@@ -33,9 +39,9 @@ def source_frames(path, image_size, max_frames=300, detector=None, progress=Fals
             path,
             folder,
             detector or FaceDetector(),
-            max_frames=max_frames,
             image_size=image_size,
             progress=progress,
+            **face_options,
         )
         yield list_frames(aligned_dir(folder, result.stem))
 

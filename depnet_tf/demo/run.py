@@ -31,6 +31,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
     are replaced; nothing else there is touched.
     """
     from depnet_tf.export import export_savedmodel, load_predictor, predict_path
+    from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.models import DepNetConfig
     from depnet_tf.models.loading import load_regressor
     from depnet_tf.training.trainer import train
@@ -94,8 +95,18 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
         )
     with stage("predict"):
         held_out = next(r for r in rows if r["split"] == "test")
-        served = predict_path(held_out["path"], load_predictor(exported))
-        direct = predict_path(held_out["path"], load_predictor(summary["model"]))
+        # The video file again, through face extraction with the faces step's settings.
+        detector = FaceDetector(detect_size=settings.detect_size)
+        served, direct = (
+            predict_path(
+                held_out["path"],
+                load_predictor(model),
+                clips=settings.eval_clips_per_video,
+                detector=detector,
+            )
+            for model in (exported, summary["model"])
+        )
+        evaluated = table.set_index("video_id").loc[held_out["video_id"], "prediction"]
 
     plot_path = os.path.join(out_dir, "predictions.png")
     steps.plot_predictions(
@@ -127,6 +138,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
             "label": held_out["label"],
             "savedmodel_bdi_ii": served["bdi_ii"],
             "keras_bdi_ii": direct["bdi_ii"],
+            "evaluate_bdi_ii": float(evaluated),
             "severity": served["severity_name"],
             "clips": served["clips"],
             "interval": served["interval"],
@@ -161,7 +173,8 @@ def format_report(report):
         f"SavedModel: {report['exported_model']}",
         f"predict {os.path.basename(prediction['video'])} (true {prediction['label']}): "
         f"{prediction['savedmodel_bdi_ii']:.1f} through the SavedModel, "
-        f"{prediction['keras_bdi_ii']:.1f} through the .keras model; "
+        f"{prediction['keras_bdi_ii']:.1f} through the .keras model "
+        f"({prediction['evaluate_bdi_ii']:.1f} in the evaluation); "
         + (
             f"{100 * (1 - prediction['interval']['alpha']):.0f}% prediction interval "
             f"{prediction['interval']['lower']:.1f}-{prediction['interval']['upper']:.1f}"

@@ -137,12 +137,10 @@ def extract(rows, folder, settings, progress):
     from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.faces.extract import extract_all
 
-    # The demo's faces fill a third of a 320x240 frame: detecting at 192 px
-    # finds every one of them, 1.7x faster than at the default 320.
     _, failures = extract_all(
         [r["path"] for r in rows],
         folder,
-        FaceDetector(detect_size=192),
+        FaceDetector(detect_size=settings.detect_size),
         progress=progress,
         image_size=settings.image_size,
     )

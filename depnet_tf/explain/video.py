@@ -27,9 +27,12 @@ DEFINITIONS = {
 
 
 def explain_path(
-    path, model, out_dir, clips=EVAL_CLIPS, max_frames=300, detector=None, progress=False
+    path, model, out_dir, clips=EVAL_CLIPS, detector=None, progress=False, **face_options
 ):
     """Explain a `DepressionRegressor`'s score of a video or frame folder into `out_dir`.
+
+    A video's faces are extracted as `predict_path` extracts them (`detector`,
+    `face_options`).
 
     Returns:
         The `explain.json` content (a dict).
@@ -37,7 +40,7 @@ def explain_path(
     if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
         raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
     config, single = model.config, not model.architecture.is_sequence
-    with source_frames(path, config.image_size, max_frames, detector, progress) as frames:
+    with source_frames(path, config.image_size, detector, progress, **face_options) as frames:
         batch, numbers = clip_frames(
             frames,
             config.num_frames,

@@ -121,17 +121,19 @@ def load_predictor(path, signature="serving_default"):
     return model  # the LiteRT and ONNX runners are predictors already
 
 
-def predict_path(path, predictor, clips=EVAL_CLIPS, max_frames=300, detector=None, progress=False):
+def predict_path(path, predictor, clips=EVAL_CLIPS, detector=None, progress=False, **face_options):
     """Estimate the BDI-II score of a video file or a folder of face frames.
 
     A video goes through face extraction first (aligned crops at the model's
     size); a folder is read as OpenFace output. Returns a dict with the mean
     score over `clips` evenly spread clips, its Table 1 band and the spread.
-    `progress` shows a progress bar over the face extraction.
+    `progress` shows a progress bar over the face extraction; `detector` and
+    `face_options` (`every`, `max_frames`, `crop`) extract a video's faces as
+    `depnet faces` does with the same settings (its defaults by default).
     """
     if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
         raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
-    with source_frames(path, predictor.image_size, max_frames, detector, progress) as frames:
+    with source_frames(path, predictor.image_size, detector, progress, **face_options) as frames:
         return _predict_frames(os.fspath(path), frames, predictor, clips)
 
 

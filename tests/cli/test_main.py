@@ -64,3 +64,31 @@ def test_a_command_prints_no_tensorflow_start_up_lines():
     assert result.stdout.lstrip().startswith("{")  # JSON only on stdout
     version = depnet("--version")
     assert version.returncode == 0 and version.stdout.startswith("depnet_tf 0.1.0, tensorflow")
+
+
+def test_faces_predict_and_explain_extract_faces_alike(tmp_path, capsys):
+    from depnet_tf.cli.main import build_parser
+
+    parser = build_parser()
+    face_flags = ["--every", "2", "--max-frames", "50", "--crop", "box", "--detect-size", "160"]
+    keys = ("every", "max_frames", "crop", "detect_size")
+    parsed = [
+        parser.parse_args(["faces", "v.mp4", "--out", "o", *face_flags]),
+        parser.parse_args(["predict", "v.mp4", "--model", "m.keras", *face_flags]),
+        parser.parse_args(["explain", "v.mp4", "--model", "m.keras", "--out", "o", *face_flags]),
+    ]
+    assert {tuple(getattr(a, k) for k in keys) for a in parsed} == {(2, 50, "box", 160)}
+    defaults = [
+        parser.parse_args(["faces", "v.mp4", "--out", "o"]),
+        parser.parse_args(["predict", "v.mp4", "--model", "m.keras"]),
+        parser.parse_args(["explain", "v.mp4", "--model", "m.keras", "--out", "o"]),
+    ]
+    assert len({tuple(getattr(a, k) for k in keys) for a in defaults}) == 1
+
+    for argv in (
+        ["faces", str(tmp_path), "--out", str(tmp_path / "o")],
+        ["predict", str(tmp_path), "--model", str(tmp_path / "m.keras")],
+    ):
+        assert main([*argv, "--max-frames", "-1"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.endswith("error: --max-frames must be 0 (all) or more. Received: -1"), err

@@ -3,6 +3,7 @@
 import json
 import os
 
+import pandas as pd
 import pytest
 
 from tests.cli.dataset import write_config
@@ -48,9 +49,18 @@ def test_readme_workflow_as_separate_processes(avec_dataset, tmp_path):
     test_video = next((videos / "Testing").rglob("*.avi"))
     scored = {}
     for source in (model, version, tmp_path / "serving" / "depnet-v1-dynamic.tflite"):
-        result = depnet("predict", test_video, "--model", source, "--clips", 3, "--json")
+        # The faces of the data set were detected at 160 px (tests.cli.dataset):
+        # predict extracts the video's faces with the same settings.
+        result = depnet(
+            "predict", test_video, "--model", source, "--clips", 3, "--json", "--detect-size", 160
+        )
         assert result.returncode == 0, result.stderr
         scored[str(source)] = json.loads(result.stdout)["bdi_ii"]
     keras_score, served, lite = scored.values()
+    # The video file through predict's face extraction scores as its extracted
+    # frames did in evaluate: train, evaluate and serve see the same crops.
+    table = pd.read_csv(tmp_path / "test.csv").set_index("video_id")["prediction"]
+    evaluated = table[next(v for v in table.index if test_video.stem.startswith(v))]
+    assert keras_score == pytest.approx(evaluated, abs=1e-4)
     assert served == pytest.approx(keras_score, abs=1e-3)
     assert lite == pytest.approx(keras_score, abs=0.5)  # dynamic-range int8 weights
