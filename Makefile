@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist). Most tests are one-core bound (a `depnet` process
+# importing TensorFlow, small models), so 2 workers halve the suite on 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: install run test lint format clean
 
@@ -19,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/depnet demo --out demo_out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # House rules: one formatter and linter (ruff), and the declared import layers (import-linter).
 lint: $(STAMP)
