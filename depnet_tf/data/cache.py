@@ -16,6 +16,7 @@ import tensorflow as tf
 from depnet_tf import files
 from depnet_tf.data import pipeline, sampling
 from depnet_tf.data.cache_entries import (
+    EntryIndex,
     InMemoryEntries,
     StreamingEntries,
     check_cache,
@@ -40,11 +41,17 @@ def cache_spec(model):
 
 
 def _entry_is_complete(path, dim):
-    """Whether a finished entry is there; a damaged one is removed and logged."""
+    """Whether a finished entry is there; a damaged one is removed and logged.
+
+    Entries were read back before they were renamed into place (`write_entry`),
+    so resuming checks only their structure (`EntryIndex`: the zip directory,
+    the header, the sizes, which a truncation breaks), a few small reads per
+    video instead of all its features; `verify_cache` reads them whole.
+    """
     if not files.isfile(path):
         return False
     try:
-        read_entry(path, dim)
+        EntryIndex(path, dim)
         return True
     except DataError as error:
         log.warning("re-caching %s", error)

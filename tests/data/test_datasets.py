@@ -1,5 +1,6 @@
 import os
 import time
+from unittest import mock
 
 import cv2
 import keras
@@ -15,6 +16,7 @@ from depnet_tf.data import (
     cache_spec,
     clip_dataset,
     feature_dataset,
+    verify_cache,
 )
 
 CONFIG = DepNetConfig(num_frames=3, image_size=32, branch_filters=2, hlf_channels=4, fc_units=8)
@@ -159,8 +161,14 @@ def test_cache_is_resumable_and_refuses_other_settings(manifest, model, tmp_path
     build_cache(model, manifest, cache, progress=False)
     stamp = os.path.getmtime(cache / "301_1.npz")
     time.sleep(0.05)
-    build_cache(model, manifest, cache, progress=False)
+    with mock.patch("numpy.load", side_effect=AssertionError("read whole")):
+        build_cache(model, manifest, cache, progress=False)  # reads only the zip directories
     assert os.path.getmtime(cache / "301_1.npz") == stamp
+    size = os.path.getsize(cache / "301_1.npz")
+    with open(cache / "301_1.npz", "r+b") as file:
+        file.truncate(size - 10)
+    build_cache(model, manifest, cache, progress=False)
+    assert os.path.getsize(cache / "301_1.npz") == size and verify_cache(cache, manifest) == []
     other = build_depnet(CONFIG.replace(channel_pool=16))
     with pytest.raises(
         DataError, match="built with other settings.*channel_pool: cache 8 vs model 16"
