@@ -25,6 +25,7 @@ import contextlib
 import errno
 import logging
 import os
+import posixpath
 import re
 import shutil
 import socket
@@ -73,6 +74,23 @@ def absolute(path):
     """`os.path.abspath` for local paths; URLs are absolute already."""
     path = os.fspath(path)
     return path if is_url(path) else os.path.abspath(path)
+
+
+def resolve(root, path):
+    """`path` as written in a file that sits in folder `root`, made usable.
+
+    A URL or an absolute path stays as it is; a relative one is joined to
+    `root`. Both are normalised (`a/../b` -> `b`), URLs without losing their
+    `scheme://`, which `os.path.normpath` would fold.
+    """
+    path = os.fspath(path)
+    if not is_url(path) and not os.path.isabs(path):
+        root = os.fspath(root)
+        path = f"{root.rstrip('/')}/{path}" if is_url(root) else os.path.join(root, path)
+    if is_url(path):
+        scheme, rest = path.split("://", 1)
+        return f"{scheme}://{posixpath.normpath(rest)}"
+    return os.path.normpath(path)
 
 
 def _on(path, remote, local):

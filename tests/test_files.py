@@ -133,3 +133,13 @@ def test_stale_upload_temporaries_in_gfile_storage_are_removed(tmp_path):
         file.write("done")
     assert remove_stale_temporaries(root) == [dead.rsplit("/", 1)[1]]
     assert tf.io.gfile.listdir(root) == ["kept.txt"]
+
+
+def test_resolve_joins_and_normalises_local_paths_and_urls():
+    from depnet_tf.files import resolve
+
+    assert resolve("/data/avec", "faces/../faces/v1_aligned") == "/data/avec/faces/v1_aligned"
+    assert resolve("/data/avec", "/elsewhere/v1") == "/elsewhere/v1"
+    assert resolve("gs://bucket/avec/", "faces/./v1_aligned") == "gs://bucket/avec/faces/v1_aligned"
+    assert resolve("gs://bucket/avec", "../other/v1") == "gs://bucket/other/v1"
+    assert resolve("/data", "ram://x/a/../b") == "ram://x/b"

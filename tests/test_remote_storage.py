@@ -93,3 +93,59 @@ def test_a_missing_remote_model_is_one_line(tmp_path):
 
     with pytest.raises(ModelFileError, match=r"^ram://nowhere/model.keras: no such model file$"):
         load_regressor("ram://nowhere/model.keras")
+
+
+def test_frame_folders_and_manifest_in_ram_storage(workspace, tmp_path):
+    """Faces stored beside a manifest in gfile storage: its relative `frames` resolve
+    there, an OpenFace CSV beside a folder filters it, and the cache and the frame
+    datasets read the images from there exactly as from local disk."""
+    import os
+
+    import pandas as pd
+
+    from depnet_tf.data import clip_dataset
+    from depnet_tf.data.frames import list_frames
+
+    root = f"ram://depnet-{uuid.uuid4().hex[:8]}/data"
+    config = read_config(workspace)
+    local = Manifest.read(config["data"]["manifest"])
+    table = local.table.copy()
+    for folder in table["frames"]:
+        for name in os.listdir(folder):
+            tf.io.gfile.makedirs(f"{root}/faces/{os.path.basename(folder)}")
+            tf.io.gfile.copy(
+                os.path.join(folder, name), f"{root}/faces/{os.path.basename(folder)}/{name}"
+            )
+    # OpenFace's CSV beside v0's folder drops its frame 2 (confidence 0.2).
+    rows = [f"{n}, 0.98, 1" if n != 2 else "2, 0.2, 1" for n in range(1, 9)]
+    with tf.io.gfile.GFile(f"{root}/faces/v0.csv", "w") as file:
+        file.write("frame, confidence, success\n" + "\n".join(rows) + "\n")
+    table["frames"] = ["faces/../faces/" + os.path.basename(f) for f in table["frames"]]
+    with tf.io.gfile.GFile(f"{root}/manifest.csv", "w") as file:
+        table.to_csv(file, index=False)
+
+    remote = Manifest.read(f"{root}/manifest.csv")
+    assert remote.table["frames"][0] == f"{root}/faces/v0_aligned"
+    numbers = [n for n, _ in list_frames(remote.table["frames"][0])]
+    assert numbers == [1, 3, 4, 5, 6, 7, 8]
+    assert [n for n, _ in list_frames(remote.table["frames"][1])] == list(range(1, 9))
+
+    model = load_regressor_from_config(config)
+    done, failures = build_cache(model, remote, f"{root}/cache", progress=False)
+    assert len(done) == len(remote) and not failures
+    for name in done[1:]:  # v0 lost a frame to its CSV
+        np.testing.assert_array_equal(
+            read_entry(entry_path(f"{root}/cache", name))[0],
+            read_entry(entry_path(config["data"]["cache"], name))[0],
+        )
+    assert list(read_entry(entry_path(f"{root}/cache", "v0"))[1]) == numbers
+
+    def first_clips(manifest):
+        dataset = clip_dataset(manifest, "dev", 3, clips_per_video=2, image_size=32)
+        return next(iter(dataset))[0].numpy()
+
+    np.testing.assert_array_equal(first_clips(remote), first_clips(local))
+
+    local_copy = tmp_path / "manifest.csv"
+    remote.write(local_copy)  # URL frames stay URLs in a local CSV
+    assert pd.read_csv(local_copy)["frames"][0] == f"{root}/faces/v0_aligned"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from depnet_tf import files
 from depnet_tf.errors import DataError
 from depnet_tf.faces.openface import FRAME_PATTERN, IMAGE_EXTENSIONS, MIN_CONFIDENCE
 
@@ -26,10 +27,10 @@ _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"BM", b"GIF8")
 
 def csv_for(folder):
     """The OpenFace CSV beside an `<stem>_aligned` folder, or None."""
-    folder = os.path.normpath(folder)
+    folder = files.resolve("", folder).rstrip("/")
     if folder.endswith("_aligned"):
         candidate = folder[: -len("_aligned")] + ".csv"
-        if os.path.isfile(candidate):
+        if files.isfile(candidate):
             return candidate
     return None
 
@@ -38,14 +39,15 @@ def list_frames(folder, min_confidence=MIN_CONFIDENCE):
     """Sorted (frame number, image path) of the usable faces in a frame folder.
 
     Frames are numbered by OpenFace's name (`frame_det_00_000001.bmp`) or, in
-    any other folder of images, by sorted position. When the OpenFace CSV sits
+    any other folder of images, by sorted position. The folder may be a
+    `tf.io.gfile` URL. When the OpenFace CSV sits
     beside the folder, frames with `success` 0 or `confidence` below
     `min_confidence` are left out.
     """
     folder = os.fspath(folder)
-    if not os.path.isdir(folder):
+    if not files.isdir(folder):
         raise DataError(f"{folder}: no such frame folder")
-    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    names = sorted(n for n in files.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
     if not names:
         raise DataError(f"{folder}: the folder holds no images (.bmp, .png, .jpg)")
     frames = []
@@ -61,7 +63,8 @@ def list_frames(folder, min_confidence=MIN_CONFIDENCE):
 
 def _good_frames(csv, min_confidence):
     try:
-        table = pd.read_csv(csv, skipinitialspace=True)
+        with files.open_file(csv) as file:
+            table = pd.read_csv(file, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError(f"{csv}: cannot parse the OpenFace CSV ({error})") from None
     missing = [c for c in ("frame", "confidence", "success") if c not in table.columns]

@@ -66,10 +66,10 @@ class Manifest:
             raise DataError(
                 f"{source}: row {row + 2}: duplicate video_id {table['video_id'].iloc[row]!r}"
             )
-        table["frames"] = [os.path.normpath(os.path.join(self.root, p)) for p in table["frames"]]
+        table["frames"] = [files.resolve(self.root, p) for p in table["frames"]]
         if check_frames:
             for row, folder in enumerate(table["frames"]):
-                if not os.path.isdir(folder):
+                if not files.isdir(folder):
                     raise DataError(
                         f"{source}: row {row + 2} (video_id={table['video_id'].iloc[row]}): "
                         f"frame folder {folder} does not exist"
@@ -108,10 +108,14 @@ class Manifest:
         )
 
     def write(self, path):
-        """Write the CSV atomically, with `frames` relative to its folder where possible."""
-        folder = os.path.dirname(os.path.abspath(path))
+        """Write the CSV atomically, with local `frames` relative to a local CSV's folder."""
+        path = os.fspath(path)
         table = self.table.copy()
-        table["frames"] = [os.path.relpath(p, folder) for p in table["frames"]]
+        if not files.is_url(path):
+            folder = os.path.dirname(os.path.abspath(path))
+            table["frames"] = [
+                p if files.is_url(p) else os.path.relpath(p, folder) for p in table["frames"]
+            ]
         with atomic_path(path) as temporary:
             table.to_csv(temporary, index=False)
 
