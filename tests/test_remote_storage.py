@@ -146,6 +146,13 @@ def test_frame_folders_and_manifest_in_ram_storage(workspace, tmp_path):
 
     np.testing.assert_array_equal(first_clips(remote), first_clips(local))
 
+    from depnet_tf.export import predict_path
+
+    model.save(tmp_path / "model.keras")
+    predictor = load_predictor(tmp_path / "model.keras")
+    scored = [predict_path(m.table["frames"][1], predictor, clips=2) for m in (remote, local)]
+    assert scored[0]["bdi_ii"] == scored[1]["bdi_ii"]
+
     local_copy = tmp_path / "manifest.csv"
     remote.write(local_copy)  # URL frames stay URLs in a local CSV
     assert pd.read_csv(local_copy)["frames"][0] == f"{root}/faces/v0_aligned"

@@ -12,6 +12,7 @@ import tempfile
 
 import numpy as np
 
+from depnet_tf import files
 from depnet_tf.data import sampling
 from depnet_tf.data.frames import list_frames, read_frames
 from depnet_tf.errors import DataError
@@ -28,15 +29,18 @@ def source_frames(path, image_size, detector=None, progress=False, **face_option
     training faces were extracted with, or the model sees other crops.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
+    if files.isdir(path):
         yield list_frames(path)
         return
+    if not files.exists(path):
+        raise DataError(f"{path}: no such video file or frame folder")
     from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.faces.extract import extract_faces
 
-    with tempfile.TemporaryDirectory() as folder:
+    # A video in gfile storage is downloaded first: OpenCV reads local files.
+    with files.local_copy(path) as video, tempfile.TemporaryDirectory() as folder:
         result = extract_faces(
-            path,
+            video,
             folder,
             detector or FaceDetector(),
             image_size=image_size,
