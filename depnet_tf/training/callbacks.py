@@ -175,7 +175,10 @@ class ResumableState(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._saved_best = None
         epochs = int(getattr(self.model, "_initial_epoch", None) or 0)
-        state = self._read_state(epochs) if epochs else None
+        if epochs == 0:  # a fresh start: nothing here belongs to this run
+            shutil.rmtree(self.directory, ignore_errors=True)
+            return
+        state = self._read_state(epochs)
         if state is None:
             return
         for variable, value in zip(self._seed_states(), state["seed_states"]):
