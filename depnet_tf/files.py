@@ -142,7 +142,9 @@ def upload_tree(local, remote, last=("saved_model.pb",)):
     for _, relative, source in sorted(found):
         target = f"{remote.rstrip('/')}/{relative}"
         gfile.makedirs(os.path.dirname(target))
-        gfile.copy(source, target, overwrite=True)
+        if gfile.exists(target):  # ram:// appends to a file copied over (TF 2.21)
+            gfile.remove(target)
+        gfile.copy(source, target)
 
 
 def upload(local, remote):

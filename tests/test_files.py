@@ -143,3 +143,18 @@ def test_resolve_joins_and_normalises_local_paths_and_urls():
     assert resolve("gs://bucket/avec/", "faces/./v1_aligned") == "gs://bucket/avec/faces/v1_aligned"
     assert resolve("gs://bucket/avec", "../other/v1") == "gs://bucket/other/v1"
     assert resolve("/data", "ram://x/a/../b") == "ram://x/b"
+
+
+def test_upload_tree_replaces_files_whole(tmp_path):
+    # TensorFlow's ram:// filesystem appends to a file that is copied over.
+    import tensorflow as tf
+
+    from depnet_tf.files import upload_tree
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "history.csv").write_text("epoch\n0\n")
+    upload_tree(tmp_path / "run", "ram://upload-tree/run")
+    (tmp_path / "run" / "history.csv").write_text("epoch\n0\n1\n")
+    upload_tree(tmp_path / "run", "ram://upload-tree/run")
+    with tf.io.gfile.GFile("ram://upload-tree/run/history.csv") as file:
+        assert file.read() == "epoch\n0\n1\n"

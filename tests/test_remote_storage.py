@@ -156,3 +156,49 @@ def test_frame_folders_and_manifest_in_ram_storage(workspace, tmp_path):
     local_copy = tmp_path / "manifest.csv"
     remote.write(local_copy)  # URL frames stay URLs in a local CSV
     assert pd.read_csv(local_copy)["frames"][0] == f"{root}/faces/v0_aligned"
+
+
+def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeypatch):
+    import pandas as pd
+
+    from depnet_tf.files import remove
+    from depnet_tf.training import callbacks
+
+    root = f"ram://depnet-{uuid.uuid4().hex[:8]}"
+    settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
+
+    def run(name):
+        return train(
+            read_config(workspace, {"train.out_dir": f"{root}/{name}", **settings}), progress=False
+        )
+
+    straight = run("straight")
+
+    class Killed(BaseException):
+        pass
+
+    backups = []
+
+    def write_or_die(path, write, size, what):
+        if what == "the backup":
+            backups.append(path)
+            if len(backups) == 3:  # epoch 3's state is written, its backup is not
+                raise Killed
+        return write_large(path, write, size, what)
+
+    write_large = callbacks.write_large
+    monkeypatch.setattr(callbacks, "write_large", write_or_die)
+    with pytest.raises(Killed):
+        run("run")
+    monkeypatch.undo()
+    mirrored = sorted(tf.io.gfile.listdir(f"{root}/run/resume"))
+    assert [n for n in mirrored if n.startswith("state-")] == ["state-1.json", "state-2.json"]
+    assert "latest.weights.h5" in mirrored
+    remove(staging_dir(f"{root}/run"))  # the machine is gone, and its staging folder
+
+    resumed = run("run")
+    with tf.io.gfile.GFile(f"{root}/run/history.csv") as file:
+        assert pd.read_csv(file)["epoch"].tolist() == [0, 1, 2, 3]  # resumed after epoch 1
+    assert resumed["weights_sha256"] == straight["weights_sha256"]
+    assert not tf.io.gfile.exists(f"{root}/run/resume")
+    assert not tf.io.gfile.exists(staging_dir(f"{root}/run"))

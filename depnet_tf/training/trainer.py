@@ -18,8 +18,10 @@ one cache): the chief writes the run there, the others into temporaries
 
 `train.out_dir` may be a `tf.io.gfile` URL (`gs://...`): the run is then
 written to a local staging folder (`files.staging_dir`, the same for the same
-URL, so a killed run resumes on this machine) and uploaded when it finishes,
-`model.keras` last.
+URL) and uploaded when it finishes, `model.keras` last. After every epoch its
+backup, resumable state and history are mirrored to the URL
+(`depnet_tf.training.mirror`), so a run killed with its machine resumes on
+another one (one process; multi-worker URL runs resume on the same machines).
 """
 
 import contextlib
@@ -66,6 +68,7 @@ from depnet_tf.training.distribute import (
 from depnet_tf.training.early_stopping import IterationEarlyStopping
 from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
+from depnet_tf.training.mirror import RunMirror, fetch_backup, forget_backup
 from depnet_tf.training.optimizer import CaffeSGD
 from depnet_tf.training.schedule import CaffeInverseDecay
 
@@ -117,8 +120,12 @@ def build_trainee(config, strategy, shard, xla=True):
     return model, trainee
 
 
-def run_callbacks(settings, clock, validation):
-    """The callbacks of a run, and the two whose state the summary reads."""
+def run_callbacks(settings, clock, validation, mirror_to=None):
+    """The callbacks of a run, and the two whose state the summary reads.
+
+    With `mirror_to` (a URL), a `RunMirror` copies what a resume needs there
+    after every epoch.
+    """
     out_dir = settings["out_dir"]
     checkpoints = os.path.join(out_dir, "checkpoints")
     nan_stop = StopOnNaN()
@@ -147,6 +154,8 @@ def run_callbacks(settings, clock, validation):
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
     ]
+    if mirror_to is not None:
+        callbacks.append(RunMirror(out_dir, mirror_to))
     return callbacks, nan_stop, early_stop
 
 
@@ -216,7 +225,11 @@ def train(config, strategy="default", progress=True):
         remove_stale_temporaries(os.path.join(out_dir, folder))
     check_run_space(out_dir, model, trainee)
     os.makedirs(os.path.join(out_dir, "checkpoints"), exist_ok=True)
-    callbacks, nan_stop, early_stop = run_callbacks(run_settings, clock, validation)
+    # One process writing a URL run mirrors its backup there: any machine can resume it.
+    mirror_to = writes_to if out_dir != writes_to and shard is None else None
+    if mirror_to is not None and fetch_backup(mirror_to, out_dir):
+        log.info("resuming the run mirrored in %s", mirror_to)
+    callbacks, nan_stop, early_stop = run_callbacks(run_settings, clock, validation, mirror_to)
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     # Keras' progress bar writes to standard output, which belongs to the summary; on
     # a terminal it is a live bar, elsewhere (logs, CI) one line per epoch.
@@ -251,6 +264,8 @@ def train(config, strategy="default", progress=True):
         summary["worker"] = shard[0]
     if writes_to == shared_out_dir and out_dir != writes_to:
         upload_tree(out_dir, writes_to, last=("model.keras",))
+        if mirror_to is not None:
+            forget_backup(mirror_to)
     if out_dir != shared_out_dir:
         remove(out_dir)
     summary["model"] = os.path.join(shared_out_dir, "model.keras")
