@@ -162,7 +162,7 @@ def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeyp
     import pandas as pd
 
     from depnet_tf.files import remove
-    from depnet_tf.training import callbacks
+    from depnet_tf.training import resume
 
     root = f"ram://depnet-{uuid.uuid4().hex[:8]}"
     settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
@@ -186,8 +186,8 @@ def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeyp
                 raise Killed
         return write_large(path, write, size, what)
 
-    write_large = callbacks.write_large
-    monkeypatch.setattr(callbacks, "write_large", write_or_die)
+    write_large = resume.write_large
+    monkeypatch.setattr(resume, "write_large", write_or_die)
     with pytest.raises(Killed):
         run("run")
     monkeypatch.undo()

@@ -3,8 +3,8 @@
 A run whose `train.out_dir` is a URL is written to a local staging folder and
 uploaded when it finishes (`depnet_tf.training.trainer`). On a preemptible VM
 that folder dies with the machine, so `RunMirror` also copies what a resume
-needs to the URL at the end of every epoch (`URL/resume/`): the resumable
-state, then the backup, then `history.csv`. `fetch_backup` brings them back into an empty
+needs to the URL at the end of every epoch: the resumable state and
+`history.csv`, then the backup (in `URL/resume/`). `fetch_backup` brings them back into an empty
 staging folder, so a run started again on any machine goes on from the last
 mirrored epoch.
 
@@ -21,9 +21,9 @@ import shutil
 import keras
 
 from depnet_tf import files
+from depnet_tf.training.resume import BACKUP_FILE as BACKUP
 
 REMOTE = "resume"  # one flat folder at the URL: the backup and the state files
-BACKUP = "latest.weights.h5"
 
 
 def _state_files(names):
@@ -34,7 +34,7 @@ class RunMirror(keras.callbacks.Callback):
     """Copy a staged run's backup, its state and its history to `url` after every epoch.
 
     They go to `url/resume/` (removed when the run has finished) and
-    `url/history.csv`. Put it after the backup, `ResumableState` and the CSV
+    `url/history.csv`, the backup last. Put it after the backup, `ResumableState` and the CSV
     logger, so that it mirrors what they wrote for the epoch that just ended.
     """
 
@@ -51,14 +51,14 @@ class RunMirror(keras.callbacks.Callback):
         for name in sorted(local_state):
             if name.startswith("state-") or name not in remote_state:  # best weights never change
                 files.upload(os.path.join(state_dir, name), f"{remote}/{name}")
+        history = os.path.join(self.local_dir, "history.csv")
+        if os.path.isfile(history):  # rows past the backup's epoch are trimmed on resume
+            files.upload(history, f"{self.url}/history.csv")
         backup = os.path.join(self.local_dir, "backup", BACKUP)
         if os.path.isfile(backup):
             files.upload(backup, f"{remote}/{BACKUP}")
         for name in remote_state - local_state:
             files.remove(f"{remote}/{name}")
-        history = os.path.join(self.local_dir, "history.csv")
-        if os.path.isfile(history):
-            files.upload(history, f"{self.url}/history.csv")
 
 
 def fetch_backup(url, local_dir):

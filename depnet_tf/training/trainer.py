@@ -7,7 +7,8 @@ A run writes to `train.out_dir`:
 - `checkpoints/last.weights.h5`, `checkpoints/best.weights.h5` (lowest per-video
   validation RMSE), of the trained model (the head, or the full model);
 - `backup/`, `backup_state/`: a killed run resumes at its last finished epoch, with
-  the same weights, optimizer, sampling, dropout and early-stopping state;
+  the same weights, optimizer, sampling, dropout and early-stopping state, and a
+  history trimmed to that epoch (`resume`);
 - `history.csv` and TensorBoard logs in `logs/`;
 - `model.keras`: the full DepNet (frames in, score out) and `config.yaml`;
 - `val_predictions.csv`: the final per-video validation predictions.
@@ -50,10 +51,8 @@ from depnet_tf.files import (
 from depnet_tf.models import DepNetConfig, build_model
 from depnet_tf.models.random_backbone import describe_weights
 from depnet_tf.training.callbacks import (
-    AtomicBackupAndRestore,
     AtomicModelCheckpoint,
     PerVideoValidation,
-    ResumableState,
     StopOnNaN,
     SyncEpochClock,
     weight_bytes,
@@ -70,6 +69,12 @@ from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
 from depnet_tf.training.mirror import RunMirror, fetch_backup, forget_backup
 from depnet_tf.training.optimizer import CaffeSGD
+from depnet_tf.training.resume import (
+    AtomicBackupAndRestore,
+    ResumableState,
+    backup_epochs,
+    trim_history,
+)
 from depnet_tf.training.schedule import CaffeInverseDecay
 
 log = logging.getLogger(__name__)
@@ -131,13 +136,7 @@ def run_callbacks(settings, clock, validation, mirror_to=None):
     nan_stop = StopOnNaN()
     early_stop = IterationEarlyStopping(settings["early_stop_iterations"])
     backup = AtomicBackupAndRestore(os.path.join(out_dir, "backup"))
-    callbacks = [
-        SyncEpochClock(clock),
-        backup,
-        nan_stop,
-        early_stop,
-        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop),
-    ]
+    callbacks = [SyncEpochClock(clock), nan_stop, early_stop]
     if validation:
         callbacks.append(PerVideoValidation(validation, settings["validate_every"]))
         callbacks.append(
@@ -149,10 +148,14 @@ def run_callbacks(settings, clock, validation, mirror_to=None):
                 verbose=0,
             )
         )
+    # The epoch is logged, then its resumable state and backup are written (see
+    # `resume`): a resume trims the history to the backup's epoch.
     callbacks += [
         AtomicModelCheckpoint(os.path.join(checkpoints, "last.weights.h5")),
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
+        backup,
+        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop),
     ]
     if mirror_to is not None:
         callbacks.append(RunMirror(out_dir, mirror_to))
@@ -229,6 +232,9 @@ def train(config, strategy="default", progress=True):
     mirror_to = writes_to if out_dir != writes_to and shard is None else None
     if mirror_to is not None and fetch_backup(mirror_to, out_dir):
         log.info("resuming the run mirrored in %s", mirror_to)
+    trim_history(
+        os.path.join(out_dir, "history.csv"), backup_epochs(os.path.join(out_dir, "backup"))
+    )
     callbacks, nan_stop, early_stop = run_callbacks(run_settings, clock, validation, mirror_to)
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     # Keras' progress bar writes to standard output, which belongs to the summary; on

@@ -163,7 +163,7 @@ def test_killed_run_resumes_to_the_same_weights(workspace, tmp_path):
     assert again.wait(timeout=600) == 0, again.stderr.read().decode()[-2000:]
 
     epochs = pd.read_csv(history)["epoch"].tolist()
-    assert epochs[-1] == 5 and len(epochs) < 9  # it resumed, it did not start over
+    assert epochs == list(range(6))  # resumed, with no epoch logged twice
     first = keras.saving.load_model(tmp_path / "straight" / "model.keras")
     second = keras.saving.load_model(resumed_dir / "model.keras")
     for a, b in zip(first.weights, second.weights):
@@ -174,7 +174,7 @@ def test_killed_run_resumes_to_the_same_weights(workspace, tmp_path):
 def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypatch, when):
     """The narrowest windows of a kill: just before or just after epoch 2's backup is
     written (its resumable state is written before it)."""
-    from depnet_tf.training import callbacks
+    from depnet_tf.training import resume
 
     _, config_path = workspace
     settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
@@ -200,8 +200,8 @@ def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypat
         if len(backups) == 2:
             raise Killed
 
-    write_large = callbacks.write_large
-    monkeypatch.setattr(callbacks, "write_large", write_or_die)
+    write_large = resume.write_large
+    monkeypatch.setattr(resume, "write_large", write_or_die)
     with pytest.raises(Killed):
         run(tmp_path / "resumed")
     monkeypatch.undo()
@@ -209,7 +209,7 @@ def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypat
     assert [n for n in state if n.startswith("state-")] == ["state-1.json", "state-2.json"]
     resumed = run(tmp_path / "resumed")
     epochs = pd.read_csv(tmp_path / "resumed" / "history.csv")["epoch"].tolist()
-    # Epoch 1's row was never logged; before its backup, epoch 1 runs again.
-    assert epochs == ([0, 1, 2, 3] if when == "before" else [0, 2, 3])
+    # Before its backup, epoch 1 runs again; its first row is trimmed from the history.
+    assert epochs == [0, 1, 2, 3]
     for a, b in zip(straight.weights, resumed.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
