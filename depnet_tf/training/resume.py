@@ -100,7 +100,9 @@ class ResumableState(keras.callbacks.Callback):
 
     `BackupAndRestore` restores the weights, the optimizer and the epoch, but not
     the random-number state of layers such as `Dropout`, nor an
-    `IterationEarlyStopping`'s progress and best weights. `save(n)` writes them
+    `IterationEarlyStopping`'s progress and best weights, nor the best value a
+    `ModelCheckpoint(save_best_only=True)` has seen (`best_checkpoint`), without
+    which the first epoch after a resume would replace the best checkpoint. `save(n)` writes them
     after n finished epochs to `directory/state-<n>.json` (and the best weights
     to `best_weights-<iteration>.npz`); `backup` calls it just before it writes
     its own backup of epoch n. A kill between the two leaves the backup of
@@ -110,10 +112,11 @@ class ResumableState(keras.callbacks.Callback):
     the backup and the early stopping, so that it restores after both.
     """
 
-    def __init__(self, directory, backup, early_stopping=None):
+    def __init__(self, directory, backup, early_stopping=None, best_checkpoint=None):
         super().__init__()
         self.directory = directory
         self.early_stopping = early_stopping
+        self.best_checkpoint = best_checkpoint
         self._saved_best = None  # the iteration whose best weights are on disk
         backup.before_save = self.save
 
@@ -150,6 +153,8 @@ class ResumableState(keras.callbacks.Callback):
             return
         for variable, value in zip(self._seed_states(), state["seed_states"]):
             variable.assign(np.asarray(value, dtype=variable.dtype))
+        if self.best_checkpoint is not None and "best_checkpoint" in state:
+            self.best_checkpoint.best = state["best_checkpoint"]
         if self.early_stopping is not None and state.get("early_stopping"):
             best = None
             iteration = state["early_stopping"]["best_iteration"]
@@ -168,6 +173,9 @@ class ResumableState(keras.callbacks.Callback):
         """Write the state after `epochs` finished epochs; keep the previous one."""
         os.makedirs(self.directory, exist_ok=True)
         state = {"epochs": epochs, "seed_states": [v.numpy().tolist() for v in self._seed_states()]}
+        if self.best_checkpoint is not None:
+            best = self.best_checkpoint.best
+            state["best_checkpoint"] = None if best is None else float(best)
         stopper = self.early_stopping
         if stopper is not None:
             state["early_stopping"] = stopper.get_state()

@@ -137,17 +137,16 @@ def run_callbacks(settings, clock, validation, mirror_to=None):
     early_stop = IterationEarlyStopping(settings["early_stop_iterations"])
     backup = AtomicBackupAndRestore(os.path.join(out_dir, "backup"))
     callbacks = [SyncEpochClock(clock), nan_stop, early_stop]
+    best = None
     if validation:
-        callbacks.append(PerVideoValidation(validation, settings["validate_every"]))
-        callbacks.append(
-            AtomicModelCheckpoint(
-                os.path.join(checkpoints, "best.weights.h5"),
-                monitor="val_rmse",
-                mode="min",
-                save_best_only=True,
-                verbose=0,
-            )
+        best = AtomicModelCheckpoint(
+            os.path.join(checkpoints, "best.weights.h5"),
+            monitor="val_rmse",
+            mode="min",
+            save_best_only=True,
+            verbose=0,
         )
+        callbacks += [PerVideoValidation(validation, settings["validate_every"]), best]
     # The epoch is logged, then its resumable state and backup are written (see
     # `resume`): a resume trims the history to the backup's epoch.
     callbacks += [
@@ -155,7 +154,7 @@ def run_callbacks(settings, clock, validation, mirror_to=None):
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
         backup,
-        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop),
+        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop, best),
     ]
     if mirror_to is not None:
         callbacks.append(RunMirror(out_dir, mirror_to))

@@ -53,3 +53,47 @@ def test_history_is_trimmed_to_the_backups_epoch(tmp_path):
     assert backup_epochs(backup) == 3
     (backup / "latest.weights.h5").write_bytes(b"not hdf5")
     assert backup_epochs(backup) is None
+
+
+def test_a_resume_keeps_the_best_checkpoints_best_value(tmp_path):
+    """A resumed run must not replace best.weights.h5 with a worse epoch."""
+    import keras
+    import numpy as np
+
+    from depnet_tf.training.callbacks import AtomicModelCheckpoint
+    from depnet_tf.training.resume import AtomicBackupAndRestore, ResumableState
+
+    class Scripted(keras.callbacks.Callback):
+        """val_rmse 3, 1, then 2: only the second epoch is the best."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_rmse"] = [3.0, 1.0, 2.0][epoch]
+
+    def callbacks():
+        best = AtomicModelCheckpoint(
+            str(tmp_path / "best.weights.h5"), monitor="val_rmse", mode="min", save_best_only=True
+        )
+        backup = AtomicBackupAndRestore(str(tmp_path / "backup"))
+        state = ResumableState(str(tmp_path / "state"), backup, best_checkpoint=best)
+        return [Scripted(), best, backup, state]
+
+    class Killed(Exception):
+        pass
+
+    class KillAfterTwoEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise Killed
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    try:
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[*callbacks(), KillAfterTwoEpochs()])
+    except Killed:
+        pass
+    stamp = (tmp_path / "best.weights.h5").stat().st_mtime_ns
+    resumed = callbacks()
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=resumed)
+    assert history.epoch == [2] and resumed[1].best == 1.0
+    assert (tmp_path / "best.weights.h5").stat().st_mtime_ns == stamp  # epoch 3 was worse
