@@ -120,6 +120,12 @@ def listdir(path):
     return [name.rstrip("/") for name in names]
 
 
+def walk(path):
+    """`os.walk` for local folders and URLs: (folder, subfolders, file names)."""
+    for root, folders, names in _on(path, lambda gfile, p: gfile.walk(p), os.walk):
+        yield root, [f.rstrip("/") for f in folders], names
+
+
 def open_file(path, mode="rb"):
     """`open` for local paths, `tf.io.gfile.GFile` for URLs (both seekable for reading)."""
     return _on(path, lambda gfile, p: gfile.GFile(p, mode), lambda p: open(p, mode))

@@ -13,6 +13,7 @@ import warnings
 
 import pandas as pd
 
+from depnet_tf import files
 from depnet_tf.constants import AVEC_DATASETS
 from depnet_tf.data.manifest import COLUMNS, OPTIONAL_COLUMNS, Manifest
 from depnet_tf.errors import DataError
@@ -39,13 +40,19 @@ DATASETS = {"avec2014": avec2014_manifest, "avec2013": avec2013_manifest}
 assert tuple(DATASETS) == AVEC_DATASETS
 
 
+def _parts(path, root):
+    """The folder names of `path` below `root` (local paths or URLs)."""
+    root = os.fspath(root).rstrip("/")
+    return path[len(root) :].strip("/").split("/") if path.startswith(root) else []
+
+
 def _avec_videos(video_root):
     """(video path, partition) for every video under a Training/Development/Testing folder."""
-    if not os.path.isdir(video_root):
+    if not files.isdir(video_root):
         raise DataError(f"{video_root}: no such video folder")
     found = []
     for path in find_videos([video_root]):
-        parts = os.path.relpath(path, video_root).split(os.sep)
+        parts = _parts(path, video_root)
         partition = next((p for p in parts if p in AVEC_SPLITS), None)
         if partition is not None:
             found.append((path, partition))
@@ -54,17 +61,17 @@ def _avec_videos(video_root):
 
 def _read_avec_labels(label_root):
     """{(partition, 'subj_sess'): label} from every `*_Depression.csv` under `label_root`."""
-    if not os.path.isdir(label_root):
+    if not files.isdir(label_root):
         raise DataError(f"{label_root}: no such label folder")
     labels = {}
-    for folder, _, files in os.walk(label_root):
-        parts = os.path.relpath(folder, label_root).split(os.sep)
+    for folder, _, names in files.walk(label_root):
+        parts = _parts(folder, label_root)
         partition = next((p.split("_")[0] for p in parts if p.split("_")[0] in AVEC_SPLITS), None)
-        for name in files:
+        for name in names:
             if not name.endswith("_Depression.csv") or partition is None:
                 continue
             path = os.path.join(folder, name)
-            with open(path) as file:
+            with files.open_file(path, "r") as file:
                 text = file.read().strip()
             try:
                 labels[(partition, name[: -len("_Depression.csv")])] = float(text)
@@ -103,7 +110,7 @@ def _avec_manifest(video_root, label_root, faces_dir, pattern):
     if not rows:
         raise DataError(f"{video_root}: no AVEC videos found under Training/Development/Testing")
     table = pd.DataFrame(rows, columns=[*COLUMNS, *OPTIONAL_COLUMNS])
-    missing = [f for f in table["frames"] if not os.path.isdir(f)]
+    missing = [f for f in table["frames"] if not files.isdir(f)]
     if missing:
         warnings.warn(
             f"{len(missing)} frame folders do not exist yet (first: {missing[0]}); "

@@ -8,10 +8,12 @@ layout, so every reader takes either tool's output.
 import dataclasses
 import os
 import shutil
+import tempfile
 
 import cv2
 from tqdm.auto import tqdm
 
+from depnet_tf import files
 from depnet_tf.constants import CROP_MODES, FACE_EVERY, FACE_MAX_FRAMES
 from depnet_tf.errors import DataError, StorageError
 from depnet_tf.faces import openface
@@ -32,7 +34,7 @@ class FaceResult:
 
 def is_finished(out_dir, stem):
     """A video is done when its CSV exists: the CSV is written last, atomically."""
-    return os.path.isfile(os.path.join(out_dir, f"{stem}.csv")) and os.path.isdir(
+    return files.isfile(os.path.join(out_dir, f"{stem}.csv")) and files.isdir(
         openface.aligned_dir(out_dir, stem)
     )
 
@@ -75,6 +77,9 @@ def extract_faces(
     if not overwrite and is_finished(out_dir, stem):
         result.skipped_existing = True
         return result
+    if files.is_url(out_dir):
+        options = dict(every=every, max_frames=max_frames, crop=crop, image_size=image_size)
+        return _extract_to_url(video, out_dir, detector, chunk, progress, options)
     final_dir = openface.aligned_dir(out_dir, stem)
     csv_path = os.path.join(out_dir, f"{stem}.csv")
     for stale in (csv_path,):
@@ -109,6 +114,21 @@ def extract_faces(
             raise DataError(f"{video}: no face found in {result.sampled} sampled frames")
     with atomic_path(csv_path) as temporary_csv:
         openface.write_csv(temporary_csv, rows)
+    return result
+
+
+def _extract_to_url(video, url, detector, chunk, progress, options):
+    """`extract_faces` into a local temporary folder, then uploaded: frames first, CSV last."""
+    stem = os.path.splitext(os.path.basename(video))[0]
+    csv_url, frames_url = os.path.join(url, f"{stem}.csv"), openface.aligned_dir(url, stem)
+    files.remove(csv_url)  # not finished: whatever is there is from a run cut short
+    files.remove(frames_url)
+    with tempfile.TemporaryDirectory(prefix="depnet-faces-") as local:
+        result = extract_faces(
+            video, local, detector, chunk=chunk, progress=progress, overwrite=True, **options
+        )
+        files.upload_tree(openface.aligned_dir(local, stem), frames_url, last=())
+        files.upload(os.path.join(local, f"{stem}.csv"), csv_url)
     return result
 
 
@@ -163,7 +183,7 @@ def extract_all(inputs, out_dir, detector=None, progress=True, shard=None, **opt
         raise DataError(f"no video files found in {[os.fspath(i) for i in inputs]}")
     videos = shard_of(found, shard)
     detector = detector or FaceDetector()
-    os.makedirs(out_dir, exist_ok=True)
+    files.makedirs(out_dir)
     remove_stale_temporaries(out_dir)
     results, failures = [], []
     for video in tqdm(videos, desc="faces", unit="video", disable=None if progress else True):

@@ -1,10 +1,12 @@
 """Decoding sampled frames of a video file with OpenCV."""
 
+import contextlib
 import os
 
 import cv2
 import numpy as np
 
+from depnet_tf import files
 from depnet_tf.errors import DataError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
@@ -14,7 +16,8 @@ class VideoReader:
     """Open a video and read chosen frames as RGB uint8 arrays.
 
     Args:
-        path: the video file.
+        path: the video file, local or a `tf.io.gfile` URL (downloaded to a
+            temporary file while the reader is open; errors name the URL).
 
     Raises:
         DataError: the file is missing, empty, or OpenCV cannot decode it.
@@ -22,12 +25,16 @@ class VideoReader:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        if not os.path.isfile(self.path):
+        if not files.isfile(self.path):
             raise DataError(f"{self.path}: no such video file")
-        if os.path.getsize(self.path) == 0:
+        self._download = contextlib.ExitStack()
+        local = self._download.enter_context(files.local_copy(self.path))
+        if os.path.getsize(local) == 0:
+            self._download.close()
             raise DataError(f"{self.path}: the video file is empty (0 bytes)")
-        self._capture = cv2.VideoCapture(self.path)
+        self._capture = cv2.VideoCapture(local)
         if not self._capture.isOpened():
+            self._download.close()
             raise DataError(f"{self.path}: OpenCV cannot open this video (corrupt or unsupported)")
         self.fps = self._capture.get(cv2.CAP_PROP_FPS) or 25.0
         self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -71,6 +78,7 @@ class VideoReader:
 
     def close(self):
         self._capture.release()
+        self._download.close()
 
     def __enter__(self):
         return self
@@ -80,14 +88,14 @@ class VideoReader:
 
 
 def find_videos(inputs):
-    """Expand files and folders (recursively) into a sorted list of video paths."""
+    """Expand files and folders (recursively, local or URLs) into a sorted list of videos."""
     videos = []
     for item in inputs:
         item = os.fspath(item)
-        if os.path.isdir(item):
-            for root, _, files in os.walk(item):
+        if files.isdir(item):
+            for root, _, names in files.walk(item):
                 videos += [
-                    os.path.join(root, f) for f in files if f.lower().endswith(VIDEO_EXTENSIONS)
+                    os.path.join(root, n) for n in names if n.lower().endswith(VIDEO_EXTENSIONS)
                 ]
         else:
             videos.append(item)  # a missing or odd file is reported when it is opened

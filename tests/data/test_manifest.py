@@ -146,3 +146,30 @@ def test_avec2013_layout_and_missing_label(tmp_path):
     (videos / "Testing" / "240_2_cut_combined.mp4").write_bytes(b"x")
     with pytest.raises(DataError, match="no label file 240_2_Depression.csv for partition Testing"):
         avec2013_manifest(videos, labels, tmp_path / "faces")
+
+
+def test_avec2014_layout_in_gfile_storage(tmp_path):
+    """Videos, labels and faces in `ram://`: the same manifest as on local disk."""
+    import uuid
+
+    import tensorflow as tf
+
+    videos, labels = make_avec2014(tmp_path)
+    root = f"ram://avec-{uuid.uuid4().hex[:8]}"
+    for path in sorted(tmp_path.rglob("*")):
+        if path.is_file():
+            target = f"{root}/{path.relative_to(tmp_path).as_posix()}"
+            tf.io.gfile.makedirs(target.rsplit("/", 1)[0])
+            tf.io.gfile.copy(str(path), target)
+    with pytest.warns(UserWarning, match="frame folders do not exist yet"):
+        local = avec2014_manifest(videos, labels, tmp_path / "faces")
+    with pytest.warns(UserWarning, match=f"first: {root}/faces/"):
+        remote = avec2014_manifest(f"{root}/videos", f"{root}/labels", f"{root}/faces")
+    columns = ["video_id", "label", "split", "subject", "session", "task"]
+    assert remote.table[columns].equals(local.table[columns])
+    assert remote.table["frames"].tolist() == [
+        f"{root}/faces/{f.rsplit('/', 1)[1]}" for f in local.table["frames"]
+    ]
+    remote.write(f"{root}/manifest.csv")
+    again = Manifest.read(f"{root}/manifest.csv", check_frames=False)
+    assert again.table["frames"].tolist() == remote.table["frames"].tolist()

@@ -182,3 +182,36 @@ def test_a_video_whose_output_cannot_be_written_is_skipped(tmp_path, detector):
     )
     assert (out / "first_aligned").read_text() == "a file where the frame folder should go"
     assert not [p.name for p in out.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_videos_and_faces_in_gfile_storage(tmp_path, face_videos, detector):
+    """Videos read from and faces written to `ram://` equal a local run byte for byte."""
+    import uuid
+
+    import tensorflow as tf
+
+    root = f"ram://faces-{uuid.uuid4().hex[:8]}"
+    for video in face_videos:
+        tf.io.gfile.makedirs(f"{root}/videos/sub")
+        tf.io.gfile.copy(str(video), f"{root}/videos/sub/{video.name}")
+    options = {"max_frames": 4, "image_size": 32}
+    local, failures = extract_all(face_videos, tmp_path, detector, progress=False, **options)
+    assert not failures
+    remote, failures = extract_all(
+        [f"{root}/videos"], f"{root}/faces", detector, progress=False, **options
+    )
+    assert not failures and [r.faces for r in remote] == [r.faces for r in local]
+    assert [r.video for r in remote] == [f"{root}/videos/sub/{v.name}" for v in face_videos]
+    for result in local:
+        stem = result.stem
+        assert is_finished(f"{root}/faces", stem)
+        names = sorted(os.listdir(tmp_path / f"{stem}_aligned"))
+        assert sorted(tf.io.gfile.listdir(f"{root}/faces/{stem}_aligned")) == names
+        for name in [*[f"{stem}_aligned/{n}" for n in names], f"{stem}.csv"]:
+            with tf.io.gfile.GFile(f"{root}/faces/{name}", "rb") as file:
+                assert file.read() == (tmp_path / name).read_bytes(), name
+    again, _ = extract_all([f"{root}/videos"], f"{root}/faces", detector, progress=False)
+    assert all(r.skipped_existing for r in again)
+
+    with pytest.raises(DataError, match=f"^{root}/nothing.mp4: no such video file$"):
+        extract_faces(f"{root}/nothing.mp4", f"{root}/faces", detector)

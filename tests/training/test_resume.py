@@ -77,7 +77,7 @@ def test_a_resume_keeps_the_best_checkpoints_best_value(tmp_path):
         state = ResumableState(str(tmp_path / "state"), backup, best_checkpoint=best)
         return [Scripted(), best, backup, state]
 
-    class Killed(Exception):
+    class Killed(BaseException):
         pass
 
     class KillAfterTwoEpochs(keras.callbacks.Callback):
