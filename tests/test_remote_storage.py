@@ -202,3 +202,23 @@ def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeyp
     assert resumed["weights_sha256"] == straight["weights_sha256"]
     assert not tf.io.gfile.exists(f"{root}/run/resume")
     assert not tf.io.gfile.exists(staging_dir(f"{root}/run"))
+
+
+def test_predict_a_video_file_in_ram_storage(face_videos, detector, tmp_path):
+    import keras
+
+    from depnet_tf import DepNetConfig, build_depnet
+    from depnet_tf.errors import DataError
+    from depnet_tf.export import predict_path
+
+    url = f"ram://videos-{uuid.uuid4().hex[:8]}/{face_videos[0].name}"
+    tf.io.gfile.makedirs(url.rsplit("/", 1)[0])
+    tf.io.gfile.copy(str(face_videos[0]), url)
+    keras.utils.set_random_seed(0)
+    config = DepNetConfig(image_size=32, num_frames=3, branch_filters=2, hlf_channels=4, fc_units=8)
+    build_depnet(config).save(tmp_path / "model.keras")
+    predictor = load_predictor(tmp_path / "model.keras")
+    scored = [predict_path(v, predictor, clips=2, detector=detector) for v in (url, face_videos[0])]
+    assert scored[0]["bdi_ii"] == scored[1]["bdi_ii"]
+    with pytest.raises(DataError, match=f"^{url}x: no such video file or frame folder$"):
+        predict_path(url + "x", predictor)

@@ -37,10 +37,9 @@ def source_frames(path, image_size, detector=None, progress=False, **face_option
     from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.faces.extract import extract_faces
 
-    # A video in gfile storage is downloaded first: OpenCV reads local files.
-    with files.local_copy(path) as video, tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:  # a URL video: `VideoReader` downloads it
         result = extract_faces(
-            video,
+            path,
             folder,
             detector or FaceDetector(),
             image_size=image_size,

@@ -28,12 +28,18 @@ class FaceDetector:
     """
 
     def __init__(self, detect_size=320, batch_size=16, min_confidence=0.9):
-        from mtcnn import MTCNN
-
         self.detect_size = int(detect_size)
         self.batch_size = int(batch_size)
         self.min_confidence = float(min_confidence)
-        self._mtcnn = MTCNN()
+        self._mtcnn = None  # its networks load on the first detection, if there is one
+
+    @property
+    def mtcnn(self):
+        if self._mtcnn is None:
+            from mtcnn import MTCNN
+
+            self._mtcnn = MTCNN()
+        return self._mtcnn
 
     def detect(self, frames):
         """The most confident face of each RGB frame, or None where there is none."""
@@ -61,7 +67,7 @@ class FaceDetector:
             small.append(frame)
         # The NumPy output keeps sub-pixel landmarks (the JSON output rounds them).
         # Its rows are [image, x1, y1, x2, y2, confidence, 5 landmark x, 5 landmark y].
-        rows = np.asarray(self._mtcnn.detect_faces(small, box_format="xyxy", output_type="numpy"))
+        rows = np.asarray(self.mtcnn.detect_faces(small, box_format="xyxy", output_type="numpy"))
         faces = []
         for image, scale in enumerate(scales):
             found = (
