@@ -4,12 +4,12 @@ A run whose `train.out_dir` is a URL is written to a local staging folder and
 uploaded when it finishes (`depnet_tf.training.trainer`). On a preemptible VM
 that folder dies with the machine, so `RunMirror` also copies what a resume
 needs to the URL at the end of every epoch: the resumable state and
-`history.csv`, then the backup (in `URL/resume/`). `fetch_backup` brings them back into an empty
-staging folder, so a run started again on any machine goes on from the last
-mirrored epoch.
+`history.csv`, then the backup (in `URL/resume/`). `fetch_backup` brings them
+back into an empty staging folder, so a run started again on any machine goes
+on from the last mirrored epoch.
 
 The order keeps the URL resumable at every moment. The backup of epoch n needs
-`backup_state/state-<n>.json` (`callbacks.ResumableState`), which is uploaded
+`backup_state/state-<n>.json` (`resume.ResumableState`), which is uploaded
 first; the state files of older epochs are deleted only after the backup has
 been replaced, and each file appears whole (`files.upload`: a temporary object,
 then a rename).
@@ -22,20 +22,18 @@ import keras
 
 from depnet_tf import files
 from depnet_tf.training.resume import BACKUP_FILE as BACKUP
+from depnet_tf.training.resume import state_file_names
 
 REMOTE = "resume"  # one flat folder at the URL: the backup and the state files
-
-
-def _state_files(names):
-    return {n for n in names if n.startswith(("state-", "best_weights-"))}
 
 
 class RunMirror(keras.callbacks.Callback):
     """Copy a staged run's backup, its state and its history to `url` after every epoch.
 
     They go to `url/resume/` (removed when the run has finished) and
-    `url/history.csv`, the backup last. Put it after the backup, `ResumableState` and the CSV
-    logger, so that it mirrors what they wrote for the epoch that just ended.
+    `url/history.csv`, the backup last. Put it after the backup, `ResumableState`
+    and the CSV logger, so that it mirrors what they wrote for the epoch that
+    just ended.
     """
 
     def __init__(self, local_dir, url):
@@ -46,8 +44,8 @@ class RunMirror(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         remote = f"{self.url}/{REMOTE}"
         state_dir = os.path.join(self.local_dir, "backup_state")
-        local_state = _state_files(os.listdir(state_dir) if os.path.isdir(state_dir) else [])
-        remote_state = _state_files(files.listdir(remote) if files.isdir(remote) else [])
+        local_state = state_file_names(os.listdir(state_dir) if os.path.isdir(state_dir) else [])
+        remote_state = state_file_names(files.listdir(remote) if files.isdir(remote) else [])
         for name in sorted(local_state):
             if name.startswith("state-") or name not in remote_state:  # best weights never change
                 files.upload(os.path.join(state_dir, name), f"{remote}/{name}")
@@ -75,7 +73,7 @@ def fetch_backup(url, local_dir):
     wanted = [(f"{url.rstrip('/')}/history.csv", os.path.join(local_dir, "history.csv"))]
     wanted += [
         (f"{remote}/{name}", os.path.join(local_dir, "backup_state", name))
-        for name in sorted(_state_files(files.listdir(remote)))
+        for name in sorted(state_file_names(files.listdir(remote)))
     ]
     wanted.append((f"{remote}/{BACKUP}", os.path.join(local_dir, "backup", BACKUP)))
     for source, target in wanted:

@@ -21,6 +21,12 @@ from depnet_tf.files import atomic_path, write_large
 from depnet_tf.training.callbacks import weight_bytes
 
 BACKUP_FILE = "latest.weights.h5"
+STATE_FILE_PREFIXES = ("state-", "best_weights-")  # ResumableState's files
+
+
+def state_file_names(names):
+    """The `ResumableState` files among `names`."""
+    return {name for name in names if name.startswith(STATE_FILE_PREFIXES)}
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -199,7 +205,7 @@ class ResumableState(keras.callbacks.Callback):
                     continue
                 with open(os.path.join(self.directory, name)) as file:
                     stopping = json.load(file).get("early_stopping") or {}
-                keep.add(f"best_weights-{stopping.get('best_iteration')}.npz")
+                keep.add(os.path.basename(self._best_path(stopping.get("best_iteration"))))
         for name in os.listdir(self.directory):
             if name.startswith("best_weights-") and name not in keep:
                 os.remove(os.path.join(self.directory, name))
