@@ -19,7 +19,7 @@ from depnet_tf.files import staging_dir
 from depnet_tf.models.loading import load_regressor
 from depnet_tf.training.config import read_config
 from depnet_tf.training.trainer import train, weights_digest
-from tests.training.workspace import make_workspace
+from tests.training.workspace import Killed, kill_at_backup, make_workspace
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,6 @@ def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeyp
     import pandas as pd
 
     from depnet_tf.files import remove
-    from depnet_tf.training import resume
 
     root = f"ram://depnet-{uuid.uuid4().hex[:8]}"
     settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
@@ -174,20 +173,7 @@ def test_a_url_run_killed_with_its_machine_resumes_on_another(workspace, monkeyp
 
     straight = run("straight")
 
-    class Killed(BaseException):
-        pass
-
-    backups = []
-
-    def write_or_die(path, write, size, what):
-        if what == "the backup":
-            backups.append(path)
-            if len(backups) == 3:  # epoch 3's state is written, its backup is not
-                raise Killed
-        return write_large(path, write, size, what)
-
-    write_large = resume.write_large
-    monkeypatch.setattr(resume, "write_large", write_or_die)
+    kill_at_backup(monkeypatch, 3)  # epoch 3's state is written, its backup is not
     with pytest.raises(Killed):
         run("run")
     monkeypatch.undo()

@@ -13,7 +13,7 @@ from depnet_tf.cli.main import main
 from depnet_tf.data import DataError
 from depnet_tf.training.config import read_config
 from depnet_tf.training.trainer import TrainingError, train
-from tests.training.workspace import make_workspace
+from tests.training.workspace import Killed, kill_at_backup, make_workspace
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -174,8 +174,6 @@ def test_killed_run_resumes_to_the_same_weights(workspace, tmp_path):
 def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypatch, when):
     """The narrowest windows of a kill: just before or just after epoch 2's backup is
     written (its resumable state is written before it)."""
-    from depnet_tf.training import resume
-
     _, config_path = workspace
     settings = {"train.max_epochs": 4, "train.deterministic": True, "data.val_split": None}
 
@@ -185,23 +183,7 @@ def test_a_kill_around_the_backup_resumes_exactly(workspace, tmp_path, monkeypat
 
     straight = run(tmp_path / "straight")
 
-    class Killed(BaseException):
-        pass
-
-    backups = []
-
-    def write_or_die(path, write, size, what):
-        if what != "the backup":
-            return write_large(path, write, size, what)
-        backups.append(path)
-        if len(backups) == 2 and when == "before":
-            raise Killed
-        write_large(path, write, size, what)
-        if len(backups) == 2:
-            raise Killed
-
-    write_large = resume.write_large
-    monkeypatch.setattr(resume, "write_large", write_or_die)
+    kill_at_backup(monkeypatch, 2, after=when == "after")
     with pytest.raises(Killed):
         run(tmp_path / "resumed")
     monkeypatch.undo()

@@ -66,3 +66,30 @@ def make_workspace(root, **train):
     with open(path, "w") as file:
         yaml.safe_dump(config, file)
     return path
+
+
+class Killed(BaseException):
+    """A kill, raised where a test puts it (not an `Exception`: nothing may catch it)."""
+
+
+def kill_at_backup(monkeypatch, number, after=False):
+    """Raise `Killed` at the `number`-th backup of a run: before it is written, or just after.
+
+    Its resumable state is written just before (`depnet_tf.training.resume`).
+    """
+    from depnet_tf.training import resume
+
+    write_large = resume.write_large
+    backups = []
+
+    def write_or_die(path, write, size, what):
+        if what != "the backup":
+            return write_large(path, write, size, what)
+        backups.append(path)
+        if len(backups) == number and not after:
+            raise Killed
+        write_large(path, write, size, what)
+        if len(backups) == number:
+            raise Killed
+
+    monkeypatch.setattr(resume, "write_large", write_or_die)
