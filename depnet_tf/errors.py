@@ -6,6 +6,14 @@ package's own failures in one clause; the `depnet` command turns each into one
 """
 
 
+def excerpt(value, limit=60):
+    """`repr(value)` cut to about `limit` characters, so a message stays one short line."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}...{text[-12:]} ({len(text)} characters)"
+
+
 class DepNetError(ValueError):
     """A failure the user can fix from the message alone."""
 

@@ -33,7 +33,7 @@ import tempfile
 import time
 import uuid
 
-from depnet_tf.errors import StorageError
+from depnet_tf.errors import StorageError, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,59 @@ def resolve(root, path):
         scheme, rest = path.split("://", 1)
         return f"{scheme}://{posixpath.normpath(rest)}"
     return os.path.normpath(path)
+
+
+# Names taken from a user's files (a manifest's `video_id`, say) become file and
+# folder names. This bound leaves room for the longest name we build from one
+# (`worst-<name>`, `<name>.clips.csv`) inside a temporary's name
+# (`.tmp-<host:24>.<pid>.<6 hex>-`, 45 characters) within the 255 bytes that
+# Linux, macOS and Windows file systems allow for one name.
+MAX_NAME_LENGTH = 128
+
+
+def name_problem(name):
+    """Why `name` cannot be used as one file or folder name we write, or None.
+
+    A name is one path component of at most `MAX_NAME_LENGTH` UTF-8 bytes: no
+    `/` or `\\`, not `.` or `..`, no leading `.` (our temporaries start with
+    one, and hidden files are skipped by listings), no NUL or other control
+    characters, and not blank.
+    """
+    if not isinstance(name, str):
+        return f"must be text, not {type(name).__name__}"
+    if not name.strip():
+        return "is empty"
+    bad = sorted({c for c in name if ord(c) < 32 or ord(c) == 127})
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        return f"holds control characters ({shown}); ids are names, never paths"
+    if "/" in name or "\\" in name:
+        return "holds a path separator ('/' or '\\'); ids are names, never paths"
+    if name.startswith("."):
+        return "starts with '.' ('..' climbs out of the folder, '.tmp-' names are ours)"
+    if len(name.encode("utf-8")) > MAX_NAME_LENGTH:
+        return f"is {len(name.encode('utf-8'))} bytes long; at most {MAX_NAME_LENGTH} are allowed"
+    return None
+
+
+def check_name(name, what="name"):
+    """`name` if it is usable as one file name (see `name_problem`), else a `ValueError`."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(f"{what} {excerpt(name)} {problem}")
+    return name
+
+
+def child_path(folder, name, prefix="", suffix="", what="name"):
+    """`folder/<prefix><name><suffix>`, the one way a file name is built from an id.
+
+    `name` must pass `check_name`, so the path is always directly inside
+    `folder`, whatever a manifest or a predictions file holds.
+    """
+    check_name(name, what)
+    folder = os.fspath(folder)
+    leaf = f"{prefix}{name}{suffix}"
+    return f"{folder.rstrip('/')}/{leaf}" if is_url(folder) else os.path.join(folder, leaf)
 
 
 def _on(path, remote, local):
@@ -204,16 +257,52 @@ def _atomic_url(final_path):
         upload(temporary, final_path)
 
 
+def private_dir(path):
+    """Create folder `path` for this user alone (mode 0700), or refuse one we must not trust.
+
+    A folder in a shared place (the temporary folder) that another user made,
+    or that others can write to, could hold files planted for us (a backup a
+    run would resume from): it is refused with a `StorageError`, never used.
+    """
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.lstat(path)
+    except OSError as error:
+        raise storage_error(error, path) or error from None
+    import stat
+
+    if not stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{path}: not a folder (a link or a file is in the way); remove it")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise StorageError(
+            f"{path}: owned by another user (uid {info.st_uid}); a staging folder must be "
+            "this user's own. Set TMPDIR to a folder of yours"
+        )
+    if info.st_mode & 0o022:
+        raise StorageError(
+            f"{path}: other users can write to it (mode {stat.S_IMODE(info.st_mode):o}); "
+            "remove it, or set TMPDIR to a folder of yours"
+        )
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
 def staging_dir(url):
     """A local folder standing in for URL `url` while a run writes it (the same for the same URL).
 
     A run whose output folder is a URL writes here first, so a killed run
-    resumes on this machine as it would on a local folder, then uploads.
+    resumes on this machine as it would on a local folder, then uploads. The
+    folder is per user (`depnet-staging-<uid>`, mode 0700, its owner checked:
+    `private_dir`), so on a shared machine no other user can plant a backup
+    for the run to resume from.
     """
     import hashlib
 
     key = hashlib.sha256(os.fspath(url).encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), "depnet-staging", key)
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    root = private_dir(os.path.join(tempfile.gettempdir(), f"depnet-staging-{user}"))
+    return os.path.join(root, key)
 
 
 def _host():
@@ -305,6 +394,17 @@ def _modified(path):
         return None
 
 
+def _process_gone(pid):
+    """Whether process `pid` of this host no longer runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
+
+
 def _writer_gone(match, path):
     pid = match.group("pid")
     if pid is None or match.group("host") != _host():
@@ -313,13 +413,7 @@ def _writer_gone(match, path):
     pid = int(pid)
     if pid == os.getpid():
         return path not in _active
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return _process_gone(pid)
 
 
 def remove_stale_temporaries(folder):
@@ -342,6 +436,80 @@ def remove_stale_temporaries(folder):
     if removed:
         log.info("removed %d temporaries of killed runs in %s", len(removed), folder)
     return removed
+
+
+LOCK_NAME = ".depnet.lock"
+
+
+def _lock_owner(path):
+    """(host, pid, text) of the lock file at `path`; (None, None, text) when unreadable."""
+    try:
+        with open(path) as file:
+            text = file.read(200).strip()
+    except FileNotFoundError:
+        return None, None, None
+    host, _, pid = text.partition(" ")
+    return (host, int(pid), text) if pid.isdigit() else (None, None, text)
+
+
+@contextlib.contextmanager
+def folder_lock(folder, what):
+    """Hold `folder/.depnet.lock` while `what` writes in `folder`; a rival is refused.
+
+    The lock file is created exclusively (`O_EXCL`) and holds `<host> <pid>`.
+    A lock whose owner is a process of this host that no longer runs (killed)
+    is stale and taken over; so is an unreadable one older than a minute (a
+    kill between creating and writing it). A live owner, or one on another
+    host, makes this raise a `StorageError` naming the folder and the owner.
+    URL folders are not locked (object stores have no exclusive create).
+    """
+    folder = os.fspath(folder)
+    if is_url(folder):
+        yield
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise storage_error(error, folder) or error from None
+    path = os.path.join(folder, LOCK_NAME)
+    for _ in range(3):
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            host, pid, text = _lock_owner(path)
+            stale = (host == _host() and pid != os.getpid() and _process_gone(pid)) or (
+                host is None and text is not None and time.time() - (_modified(path) or 0) > 60
+            )
+            if stale:
+                log.info("%s: removing the lock of a killed run (%s)", folder, text or "empty")
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                continue
+            if text is None:  # released meanwhile
+                continue
+            owner = f"pid {pid} on host {host}" if host else f"lock {text!r}"
+            raise StorageError(
+                f"{folder}: another depnet process ({owner}) is writing {what} here; wait for "
+                f"it to finish, or write elsewhere (if no such process runs, remove {path})",
+                errno.EBUSY,
+            ) from None
+        except OSError as error:
+            raise storage_error(error, path) or error from None
+        break
+    else:
+        raise StorageError(f"{path}: could not take the lock (it keeps changing)", errno.EBUSY)
+    try:
+        os.write(handle, f"{_host()} {os.getpid()}\n".encode())
+        os.close(handle)
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def size(path):
+    """The size in bytes of the file at `path`, local or URL."""
+    return _on(path, lambda gfile, p: gfile.stat(p).length, os.path.getsize)
 
 
 def free_bytes(path):

@@ -80,7 +80,8 @@ def check_cache(cache_dir, spec):
 
 
 def entry_path(cache_dir, video_id):
-    return os.path.join(os.fspath(cache_dir), f"{video_id}.npz")
+    """`<cache_dir>/<video_id>.npz`; `video_id` must be a plain name (`files.check_name`)."""
+    return files.child_path(cache_dir, video_id, suffix=".npz", what="video_id")
 
 
 def _damaged(path, error):

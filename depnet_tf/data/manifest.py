@@ -9,6 +9,11 @@ The generic CSV has the columns `video_id, frames, label, split, subject`:
 - `split`: for example `train`, `dev`, `test`;
 - `subject`: subject id; a subject's videos belong in one split.
 
+Ids become file names (`<cache>/<video_id>.npz`, explanation folders), so
+`video_id` and `subject` must be plain names (`files.name_problem`): no path
+separators, no leading `.` (so no `..`), no control characters, at most
+`files.MAX_NAME_LENGTH` bytes. A row that breaks this is refused by number.
+
 Two optional columns name the evaluation conventions (see
 `depnet_tf.evaluation`): `session`, the recording session a video belongs to
 (AVEC2014 records two tasks per session: `<subj>_<sess>`), and `task` (for
@@ -22,7 +27,7 @@ import pandas as pd
 from depnet_tf import files
 from depnet_tf.constants import BDI_MAX
 from depnet_tf.data.frames import list_frames
-from depnet_tf.errors import DataError
+from depnet_tf.errors import DataError, excerpt
 from depnet_tf.faces.openface import MIN_CONFIDENCE
 from depnet_tf.files import atomic_path
 
@@ -59,6 +64,7 @@ class Manifest:
             table[column] = table[column].fillna("")
         for column in ("video_id", "frames", "split", "subject", *optional):
             table[column] = table[column].astype(str).str.strip()
+        self._check_names(table)
         table["label"] = [self._label(row, value) for row, value in enumerate(table["label"])]
         duplicated = table["video_id"].duplicated(keep="first")
         if duplicated.any():
@@ -75,6 +81,18 @@ class Manifest:
                         f"frame folder {folder} does not exist"
                     )
         self.table = table.reset_index(drop=True)
+
+    def _check_names(self, table):
+        """Ids become file names (cache entries, explanation folders): names, never paths."""
+        for column in ("video_id", "subject"):
+            for row, value in enumerate(table[column]):
+                if column == "subject" and value == "":
+                    continue  # an unknown subject
+                problem = files.name_problem(value)
+                if problem is not None:
+                    raise DataError(
+                        f"{self.source}: row {row + 2}: {column} {excerpt(value)} {problem}"
+                    )
 
     def _label(self, row, value):
         # Rows are numbered as in the file: the header is line 1.

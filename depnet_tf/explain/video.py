@@ -14,9 +14,10 @@ import numpy as np
 
 from depnet_tf.constants import EVAL_CLIPS
 from depnet_tf.data.inputs import clip_frames, source_frames
+from depnet_tf.errors import DataError
 from depnet_tf.explain import overlays
 from depnet_tf.explain.attribution import explain_clips
-from depnet_tf.files import atomic_path
+from depnet_tf.files import atomic_path, child_path
 
 DEFINITIONS = {
     "grad_cam": "cam[b,t] = relu(sum_c alpha[b,t,c] A[b,t,:,:,c]), alpha = spatial mean of "
@@ -107,7 +108,10 @@ def explain_extremes(model, manifest, predictions, out_dir, clips=3):
     results = {}
     for kind, row in picks.items():
         video = predictions["video_id"].iloc[row]
-        folder = manifest.table.loc[manifest.table["video_id"] == video, "frames"].iloc[0]
-        result = explain_path(folder, model, os.path.join(out_dir, f"{kind}-{video}"), clips)
+        folders = manifest.table.loc[manifest.table["video_id"] == video, "frames"]
+        if folders.empty:
+            raise DataError(f"{manifest.source}: no video_id {video!r} (named by the predictions)")
+        target = child_path(out_dir, str(video), prefix=f"{kind}-", what="video_id")
+        result = explain_path(folders.iloc[0], model, target, clips)
         results[kind] = {**result, "video_id": video, "error": float(errors[row])}
     return results

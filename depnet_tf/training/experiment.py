@@ -31,7 +31,7 @@ from depnet_tf.data import Manifest, build_cache
 from depnet_tf.errors import ConfigError
 from depnet_tf.evaluation import evaluate_split
 from depnet_tf.evaluation.tables import dataset_of, results_table
-from depnet_tf.files import atomic_path
+from depnet_tf.files import MAX_NAME_LENGTH, atomic_path
 from depnet_tf.models import DepNetConfig, architecture, build_model
 from depnet_tf.models.loading import load_regressor
 from depnet_tf.models.random_backbone import describe_weights, is_random, save_random_backbone
@@ -67,9 +67,9 @@ class Grid:
         for index, values in enumerate(itertools.product(*self.axes.values())):
             chosen = dict(zip(names, values))
             label = "_".join(f"{axis}-{value}" for axis, value in chosen.items())
-            cells.append(
-                Cell(index, f"{index:03d}_{re.sub(r'[^A-Za-z0-9._=-]+', '-', label)}", chosen)
-            )
+            # A folder name: safe characters only, short enough for our temporaries.
+            safe = re.sub(r"[^A-Za-z0-9._=-]+", "-", label)[: MAX_NAME_LENGTH - 8]
+            cells.append(Cell(index, f"{index:03d}_{safe}", chosen))
         return cells
 
 
