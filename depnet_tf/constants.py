@@ -39,6 +39,17 @@ BRANCH_FILTERS = 32
 FC_UNITS = 128
 DROPOUT = 0.5
 
+# --- Upper bounds of the model settings -------------------------------------
+# A config may come from someone else; these refuse sizes that would build
+# graph ops for minutes or allocate gigabytes before any error, each far above
+# what the paper (or any sensible variant) uses. Each bound's reason is in
+# `DepNetConfig`'s error message.
+MAX_NUM_FRAMES = 64  # T; the paper's is 5. One graph branch per frame
+MAX_IMAGE_SIZE = 1024  # S; the paper's is 224. SENet50 activations grow with S**2
+MAX_TEMPORAL_KERNEL = 2 * MAX_NUM_FRAMES - 1  # a longer k x 1 kernel sees only padding
+MAX_TEMPORAL_BRANCHES = 8  # the paper has 3 conv branches
+MAX_LAYER_WIDTH = 4096  # branch filters, HLF channels, FC units; the paper's widest is 64
+
 # --- Training (paper, section 5.2.1; Caffe `inv` policy) --------------------
 BASE_LR = 1e-5
 LR_GAMMA = 1e-4

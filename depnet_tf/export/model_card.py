@@ -19,10 +19,9 @@ import json
 import os
 import platform
 
-import yaml
-
-from depnet_tf.errors import DataError
+from depnet_tf.errors import ConfigError, DataError
 from depnet_tf.files import atomic_path, isfile, open_file
+from depnet_tf.yamlfile import load_text
 
 PAPER = (
     'He et al., "DepNet: An automated industrial intelligent system using deep learning '
@@ -88,7 +87,9 @@ def training_record(model_path):
     if not isfile(config_path):
         return None
     with open_file(config_path, "r") as file:
-        config = yaml.safe_load(file.read())
+        config = load_text(file.read(), config_path)
+    if not isinstance(config, dict):
+        raise ConfigError(f"{config_path}: a run's config must be a mapping of sections")
     data = config.get("data", {})
     record = {
         "config_file": config_path,

@@ -3,6 +3,7 @@
 import dataclasses
 
 from depnet_tf import constants as C
+from depnet_tf.errors import excerpt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,42 +45,58 @@ class DepNetConfig:
     freeze_backbone: bool = True
 
     def __post_init__(self):
-        object.__setattr__(self, "temporal_kernels", tuple(self.temporal_kernels))
-        _check_int(self, "num_frames", 1)
-        _check_int(self, "image_size", C.MIN_IMAGE_SIZE)
-        _check_int(self, "channel_pool", 1)
+        object.__setattr__(self, "temporal_kernels", _kernels(self.temporal_kernels))
+        _check_int(self, "num_frames", 1, C.MAX_NUM_FRAMES, "one graph branch per frame")
+        _check_int(
+            self,
+            "image_size",
+            C.MIN_IMAGE_SIZE,
+            C.MAX_IMAGE_SIZE,
+            "SENet50's activations grow with the square of the side",
+        )
+        _check_int(self, "channel_pool", 1, C.BACKBONE_CHANNELS, "it merges backbone channels")
         if C.BACKBONE_CHANNELS % self.channel_pool:
             raise ValueError(
                 f"DepNetConfig.channel_pool must divide {C.BACKBONE_CHANNELS} "
                 f"(for example 4, 8 or 16). Received: channel_pool={self.channel_pool}"
             )
-        if not self.temporal_kernels or not all(
-            _is_int(k) and k >= 1 for k in self.temporal_kernels
+        kernels = self.temporal_kernels
+        if (
+            not isinstance(kernels, tuple)
+            or not kernels
+            or len(kernels) > C.MAX_TEMPORAL_BRANCHES
+            or not all(_is_int(k) and 1 <= k <= C.MAX_TEMPORAL_KERNEL for k in kernels)
         ):
             raise ValueError(
-                "DepNetConfig.temporal_kernels must be a non-empty tuple of integers >= 1. "
-                f"Received: temporal_kernels={self.temporal_kernels}"
+                f"DepNetConfig.temporal_kernels must be a list of 1 to {C.MAX_TEMPORAL_BRANCHES} "
+                f"integers in 1..{C.MAX_TEMPORAL_KERNEL} (a longer k x 1 kernel over at most "
+                f"{C.MAX_NUM_FRAMES} frames sees only padding). "
+                f"Received: temporal_kernels={excerpt(self.temporal_kernels)}"
             )
         for name in ("branch_filters", "hlf_channels", "fc_units"):
-            _check_int(self, name, 1)
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            _check_int(self, name, 1, C.MAX_LAYER_WIDTH, "64x the paper's widest FAM layer")
+        if (
+            not isinstance(self.dropout, (int, float))
+            or isinstance(self.dropout, bool)
+            or not 0 <= self.dropout < 1
+        ):
             raise ValueError(
                 "DepNetConfig.dropout must be a number in [0, 1). "
-                f"Received: dropout={self.dropout!r}"
+                f"Received: dropout={excerpt(self.dropout)}"
             )
         if self.stem not in C.STEMS:
             raise ValueError(
-                f"DepNetConfig.stem must be one of {C.STEMS}. Received: stem={self.stem!r}"
+                f"DepNetConfig.stem must be one of {C.STEMS}. Received: stem={excerpt(self.stem)}"
             )
         if self.backbone_weights is not None and not isinstance(self.backbone_weights, str):
             raise ValueError(
                 "DepNetConfig.backbone_weights must be None, 'vggface2', 'imagenet' or a "
-                f"file path. Received: backbone_weights={self.backbone_weights!r}"
+                f"file path. Received: backbone_weights={excerpt(self.backbone_weights)}"
             )
         if not isinstance(self.freeze_backbone, bool):
             raise ValueError(
                 "DepNetConfig.freeze_backbone must be True or False. "
-                f"Received: freeze_backbone={self.freeze_backbone!r}"
+                f"Received: freeze_backbone={excerpt(self.freeze_backbone)}"
             )
 
     def to_dict(self):
@@ -92,9 +109,12 @@ class DepNetConfig:
     def from_dict(cls, values):
         """Build a config from a dict; unknown keys raise a `ValueError` naming them."""
         known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(str(key) for key in set(values) - known)
         if unknown:
-            raise ValueError(f"Unknown DepNetConfig keys: {unknown}. Known keys: {sorted(known)}")
+            shown = unknown[:5] + ([f"... {len(unknown) - 5} more"] if len(unknown) > 5 else [])
+            raise ValueError(
+                f"Unknown DepNetConfig keys: {excerpt(shown, 200)}. Known keys: {sorted(known)}"
+            )
         return cls(**values)
 
     def replace(self, **changes):
@@ -106,9 +126,15 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_int(config, name, minimum):
+def _kernels(value):
+    """`temporal_kernels` as a tuple; a value that is no list stays as it is, to be refused."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _check_int(config, name, minimum, maximum, why):
     value = getattr(config, name)
-    if not _is_int(value) or value < minimum:
+    if not _is_int(value) or not minimum <= value <= maximum:
         raise ValueError(
-            f"DepNetConfig.{name} must be an integer >= {minimum}. Received: {name}={value!r}"
+            f"DepNetConfig.{name} must be an integer in {minimum}..{maximum} ({why}). "
+            f"Received: {name}={excerpt(value)}"
         )

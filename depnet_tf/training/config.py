@@ -8,13 +8,13 @@ settings for the eight architecture x data set pairs share one base.
 """
 
 import copy
+import math
 import numbers
 import os
 
-import yaml
-
 from depnet_tf import constants as C
-from depnet_tf.errors import ConfigError
+from depnet_tf import yamlfile
+from depnet_tf.errors import ConfigError, excerpt
 from depnet_tf.models import ARCHS, DepNetConfig, architecture
 
 DEFAULTS = {
@@ -51,20 +51,25 @@ DEFAULTS = {
 }
 
 
-def _integer(minimum):
+SEED_MAX = 2**32 - 1  # NumPy's and TensorFlow's random generators take 32-bit seeds
+
+
+def _integer(minimum, maximum, why):
     def check(value):
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-        return ok, f"an integer >= {minimum}"
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return ok and minimum <= value <= maximum, f"an integer in {minimum}..{maximum} ({why})"
 
     return check
 
 
-def _number(low, high=None, low_open=False):
+def _number(low, high, why, low_open=False, high_open=False):
     def check(value):
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        ok = ok and (value > low if low_open else value >= low) and (high is None or value < high)
-        bound = f"> {low}" if low_open else f">= {low}"
-        return ok, f"a number {bound}" + (f" and < {high}" if high is not None else "")
+        ok = ok and math.isfinite(value)
+        ok = ok and (value > low if low_open else value >= low)
+        ok = ok and (value < high if high_open else value <= high)
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return ok, f"a number in {interval} ({why})"
 
     return check
 
@@ -72,6 +77,7 @@ def _number(low, high=None, low_open=False):
 def _text(optional):
     def check(value):
         ok = (isinstance(value, str) and value.strip() != "") or (optional and value in (None, ""))
+        ok = ok and (value is None or "\0" not in value)
         return ok, "a non-empty string" + (" or null" if optional else "")
 
     return check
@@ -81,57 +87,71 @@ def _flag(value):
     return isinstance(value, bool), "true or false"
 
 
-# The type and range of every `data` and `train` setting.
+_SPLIT = _text(optional=False)
+# The type and range of every `data` and `train` setting, and why the range.
 CHECKS = {
     "data": {
         "manifest": _text(optional=True),
         "cache": _text(optional=True),
-        "train_split": _text(optional=False),
+        "train_split": _SPLIT,
         "val_split": _text(optional=True),
         "test_split": _text(optional=True),
-        "clips_per_video": _integer(1),
-        "eval_clips_per_video": _integer(1),
-        "batch_size": _integer(1),
-        "seed": _integer(0),
+        "clips_per_video": _integer(1, 10_000, "random clips per video and epoch"),
+        "eval_clips_per_video": _integer(1, 10_000, "evenly spread clips per video"),
+        "batch_size": _integer(1, 4096, "4096 clips of 5 224 px frames are 3 GB of pixels"),
+        "seed": _integer(0, SEED_MAX, "random generators take 32-bit seeds"),
         "allow_subject_overlap": _flag,
     },
     "train": {
-        "base_lr": _number(0, low_open=True),
-        "lr_gamma": _number(0),
-        "lr_power": _number(0),
-        "momentum": _number(0, 1),
-        "weight_decay": _number(0),
-        "early_stop_iterations": _integer(1),
-        "max_epochs": _integer(1),
+        "base_lr": _number(0, 10, "the paper's is 1e-5", low_open=True),
+        "lr_gamma": _number(0, 1e3, "Caffe's inv policy; the paper's is 1e-4"),
+        "lr_power": _number(0, 1e3, "Caffe's inv policy; the paper's is 0.75"),
+        "momentum": _number(0, 1, "SGD momentum; the paper's is 0.9", high_open=True),
+        "weight_decay": _number(0, 1, "L2 factor; the paper's is 5e-4"),
+        "early_stop_iterations": _integer(1, 10**9, "iterations without a better loss"),
+        "max_epochs": _integer(1, 10**6, "passes over the training clips"),
         "out_dir": _text(optional=False),
         "end_to_end": _flag,
         "unfreeze_last_stage": _flag,
-        "validate_every": _integer(1),
+        "validate_every": _integer(1, 10**6, "epochs between validations"),
         "deterministic": _flag,
     },
 }
 
 
 def check_settings(config):
-    """Refuse a merged config with a setting of the wrong type or range, naming its key."""
+    """Refuse a merged config with a setting of the wrong type or range, naming its key.
+
+    Messages quote at most a short excerpt of the value; a setting that only
+    makes sense with another one (`unfreeze_last_stage` needs `end_to_end`) is
+    refused too, rather than ignored.
+    """
     for section, checks in CHECKS.items():
         for key, check in checks.items():
             value = config[section][key]
             ok, expected = check(value)
             if not ok:
                 raise ConfigError(
-                    f"config key '{section}.{key}' must be {expected}. Received: {value!r}"
+                    f"config key '{section}.{key}' must be {expected}. Received: {excerpt(value)}"
                 )
+    train = config["train"]
+    if train["unfreeze_last_stage"] and not train["end_to_end"]:
+        raise ConfigError(
+            "config key 'train.unfreeze_last_stage' needs 'train.end_to_end: true' "
+            "(--end-to-end): the backbone trains only when the model trains on frames"
+        )
 
 
 def _check_keys(values, defaults, where):
     for key, value in values.items():
         if key not in defaults:
             known = sorted(defaults)
-            raise ConfigError(f"unknown config key '{where}{key}'; known keys: {known}")
+            raise ConfigError(f"unknown config key {excerpt(f'{where}{key}')}; known keys: {known}")
         if isinstance(defaults[key], dict):
             if not isinstance(value, dict):
-                raise ConfigError(f"config section '{where}{key}' must be a mapping, got {value!r}")
+                raise ConfigError(
+                    f"config section '{where}{key}' must be a mapping. Received: {excerpt(value)}"
+                )
             if key == "model":
                 continue
             _check_keys(value, defaults[key], f"{where}{key}.")
@@ -143,6 +163,10 @@ def set_dotted(values, dotted, value):
     target = values
     for part in filter(None, section.split(".")):
         target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ConfigError(
+                f"config key {excerpt(dotted)}: {part!r} is a value, not a section of keys"
+            )
     target[key] = value
 
 
@@ -172,7 +196,7 @@ def merge_config(values, overrides=None):
     _check_keys(values, DEFAULTS, "")
     arch = values.get("arch", DEFAULTS["arch"])
     if arch not in ARCHS:
-        raise ConfigError(f"config key 'arch' must be one of {ARCHS}. Received: {arch!r}")
+        raise ConfigError(f"config key 'arch' must be one of {ARCHS}. Received: {excerpt(arch)}")
     presets = {}
     for dotted, value in architecture(arch).paper_settings.items():
         set_dotted(presets, dotted, value)
@@ -189,30 +213,34 @@ def merge_config(values, overrides=None):
 
 
 def read_mapping(path):
-    """A YAML file's top-level mapping; one-line `ConfigError`s name the file."""
-    try:
-        with open(path) as file:
-            values = yaml.safe_load(file) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a config file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text (YAML) file") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    """A YAML file's top-level mapping; one-line `ConfigError`s name the file.
+
+    The file is read by `yamlfile.load_file`: bounded in size and depth, with
+    aliases refused, so a hostile file fails fast with one line.
+    """
+    values = yamlfile.load_file(path) or {}
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: a config must be a mapping of sections")
     return values
 
 
-def load_yaml(path):
+MAX_BASES = 16  # a chain of `base:` files deeper than this is refused
+
+
+def load_yaml(path, _chain=()):
     """A config file's mapping, before defaults; `base:` files are read first, recursively.
 
     `base` names one file or a list of files, relative to this file's folder;
-    later files and this file's own values win, section by section.
+    later files and this file's own values win, section by section. A file
+    that is its own base (through any chain) and chains deeper than
+    `MAX_BASES` are refused by name.
     """
     path = os.fspath(path)
+    key = os.path.realpath(path)
+    if key in _chain:
+        raise ConfigError(f"{path}: its 'base' files include each other")
+    if len(_chain) >= MAX_BASES:
+        raise ConfigError(f"{path}: more than {MAX_BASES} levels of 'base' files")
     values = read_mapping(path)
     bases = values.pop("base", None) or []
     if isinstance(bases, str):
@@ -222,10 +250,7 @@ def load_yaml(path):
     merged = {}
     for base in bases:
         base_path = os.path.join(os.path.dirname(os.path.abspath(path)), base)
-        try:
-            merged = deep_merge(merged, load_yaml(base_path))
-        except RecursionError:
-            raise ConfigError(f"{path}: its 'base' files include each other") from None
+        merged = deep_merge(merged, load_yaml(base_path, (*_chain, key)))
     return deep_merge(merged, values)
 
 

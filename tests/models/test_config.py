@@ -31,11 +31,25 @@ def test_unknown_keys_are_named():
     "changes, message",
     [
         ({"channel_pool": 3}, "channel_pool must divide 2048.*channel_pool=3"),
-        ({"num_frames": 0}, r"num_frames must be an integer >= 1. Received: num_frames=0"),
-        ({"image_size": 16}, r"image_size must be an integer >= 32. Received: image_size=16"),
+        ({"num_frames": 0}, r"num_frames must be an integer in 1\.\.64 .*Received: num_frames=0"),
+        ({"num_frames": 1_000_000}, r"num_frames must be an integer in 1\.\.64 \(one graph"),
+        (
+            {"image_size": 16},
+            r"image_size must be an integer in 32\.\.1024 .*Received: image_size=16",
+        ),
+        ({"image_size": 4096}, r"image_size must be an integer in 32\.\.1024"),
         ({"image_size": 64.0}, "image_size=64.0"),
         ({"temporal_kernels": ()}, "temporal_kernels"),
         ({"temporal_kernels": (3, -1)}, "temporal_kernels"),
+        # Not lists at all: one config error each, never a TypeError.
+        ({"temporal_kernels": 5}, r"temporal_kernels must be a list.*Received: temporal_kernels=5"),
+        ({"temporal_kernels": 3.5}, "temporal_kernels=3.5"),
+        ({"temporal_kernels": None}, "temporal_kernels=None"),
+        # A kernel longer than 2 x 64 - 1 frames would see only padding; 10**9 would
+        # allocate gigabytes before any error.
+        ({"temporal_kernels": (10**9,)}, r"integers in 1\.\.127"),
+        ({"temporal_kernels": (3,) * 9}, r"1 to 8 integers"),
+        ({"fc_units": 10**6}, r"fc_units must be an integer in 1\.\.4096"),
         ({"branch_filters": 0}, "branch_filters"),
         ({"fc_units": 0}, "fc_units"),
         ({"hlf_channels": True}, "hlf_channels"),
