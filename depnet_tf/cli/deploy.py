@@ -71,6 +71,7 @@ def add_parser(subparsers):
 
 
 def run_export(args):
+    from depnet_tf import files
     from depnet_tf.errors import VersionExistsError
     from depnet_tf.evaluation.conformal import describe, read_calibration
     from depnet_tf.export import export_version
@@ -113,7 +114,7 @@ def run_export(args):
     for kind, path in written.items():
         if kind.startswith("tflite-") or kind == "onnx":
             label = f"TFLite ({kind.split('-', 1)[1]})" if kind != "onnx" else "ONNX"
-            print(f"{label}: {path} ({os.path.getsize(path) / 1e6:.1f} MB) + .json")
+            print(f"{label}: {path} ({files.size(path) / 1e6:.1f} MB) + .json")
     return 0
 
 

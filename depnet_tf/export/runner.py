@@ -60,16 +60,38 @@ class Runner:
         raise NotImplementedError
 
 
-def sidecar_calibration(path):
-    """The calibration recorded in an exported file's sidecar `<file>.json`, or None."""
+def read_record(path, what):
+    """The JSON object in file `path`, or None when there is no such file.
+
+    A file that exists but cannot be read, is not JSON, or holds no JSON object
+    is damaged: a `ModelFileError` naming it, never read as "no record".
+    """
     import json
 
+    from depnet_tf.errors import ModelFileError
     from depnet_tf.files import isfile, open_file
 
-    try:
-        if not isfile(f"{path}.json"):
-            return None
-        with open_file(f"{path}.json", "r") as file:
-            return json.loads(file.read()).get("calibration")
-    except (OSError, ValueError, AttributeError):
+    if not isfile(path):
         return None
+    try:
+        with open_file(path, "rb") as file:
+            record = json.loads(file.read())
+    except (OSError, ValueError) as error:
+        reason = " ".join(str(error).split())[:120]
+        raise ModelFileError(f"{path}: damaged {what} ({reason})") from None
+    if not isinstance(record, dict):
+        raise ModelFileError(f"{path}: damaged {what} (not a JSON object)")
+    return record
+
+
+def sidecar_calibration(path):
+    """The calibration recorded in an exported file's sidecar `<file>.json`, or None.
+
+    No sidecar means no calibration; a damaged sidecar or calibration record is
+    an error naming the file.
+    """
+    from depnet_tf.evaluation.conformal import check_calibration
+
+    sidecar = f"{path}.json"
+    record = read_record(sidecar, "sidecar file")
+    return None if record is None else check_calibration(record.get("calibration"), sidecar)

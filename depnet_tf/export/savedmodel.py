@@ -137,12 +137,19 @@ def export_fingerprint(model, calibration=None):
 
 
 def read_fingerprint(target):
-    """The fingerprint stored in an exported version, or None (missing or unreadable)."""
-    try:
-        with files.open_file(os.path.join(target, FINGERPRINT), "r") as file:
-            return json.loads(file.read())
-    except (OSError, ValueError, tf.errors.OpError):
-        return None
+    """The fingerprint stored in an exported version, or None when it has none.
+
+    A damaged one (unreadable, not JSON, a bad calibration record) is a
+    `ModelFileError` naming the file, never read as "not calibrated".
+    """
+    from depnet_tf.evaluation.conformal import check_calibration
+    from depnet_tf.export.runner import read_record
+
+    path = os.path.join(target, FINGERPRINT)
+    record = read_record(path, "export record")
+    if record is not None:
+        check_calibration(record.get("calibration"), path)
+    return record
 
 
 def is_complete(target):
