@@ -85,7 +85,11 @@ def print_json(value):
 
 
 def report_skipped(failures, what):
-    """Name each skipped item on standard error; the exit status is 1 when any were."""
+    """Name each skipped item on standard error; the exit status is 1 when any were.
+
+    1 means only this: the command finished, and skipped the items it names
+    (2 is bad input or usage, 70 an internal error; see `cli.main`).
+    """
     for item, message in failures:
         print(f"skipped {item}: {message}", file=sys.stderr)
     if failures:

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 
 from depnet_tf import __version__
 from depnet_tf.cli import (
@@ -26,9 +27,11 @@ from depnet_tf.cli import (
 from depnet_tf.cli.common import CommandError, HelpFormatter, add_common_options
 
 COMMANDS = (demo, summary, weights, data, train, experiment, report, deploy, explain)
-EXIT_ERROR = 2  # a failure the message explains
-EXIT_UNEXPECTED = 1  # a bug or an unforeseen failure
-EXIT_INTERRUPTED = 130
+# Exit statuses (the README's "Exit status" lists them):
+EXIT_SKIPPED = 1  # a batch command finished but skipped bad items (`common.report_skipped`)
+EXIT_ERROR = 2  # bad input or usage: the one-line message explains it (argparse's too)
+EXIT_UNEXPECTED = 70  # an internal error, a bug: EX_SOFTWARE of BSD's sysexits.h
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 def build_parser():
@@ -115,9 +118,9 @@ def main(argv=None):
         print(f"depnet {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
-        if debug:
-            raise
         message, code = describe_error(error)
+        if debug:  # the traceback, but the same exit status as without --debug
+            traceback.print_exc()
         print(f"depnet {args.command}: {message}", file=sys.stderr)
         return code
 

@@ -110,6 +110,27 @@ def read_calibration(model_path):
             record = json.loads(file.read())
     except (OSError, ValueError) as error:
         raise DataError(f"{path}: cannot read the calibration ({error})") from None
-    if not isinstance(record, dict) or not {"alpha", "q", "n"} <= set(record):
-        raise DataError(f"{path}: not a calibration record (needs alpha, q and n)")
+    return check_calibration(record, path)
+
+
+def check_calibration(record, where):
+    """`record` if it is a calibration record (or None); a `DataError` naming `where` if not.
+
+    A record has `alpha` in (0, 1), `n` >= 0 calibration videos, and `q`, the
+    interval's half-width: a finite number >= 0, or null (too few videos).
+    """
+    if record is None:
+        return None
+
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    ok = isinstance(record, dict) and {"alpha", "q", "n"} <= set(record)
+    ok = ok and number(record["alpha"]) and 0 < record["alpha"] < 1
+    ok = ok and number(record["n"]) and record["n"] >= 0
+    ok = ok and (record["q"] is None or (number(record["q"]) and 0 <= record["q"] < float("inf")))
+    if not ok:
+        raise DataError(
+            f"{where}: not a calibration record (needs alpha in (0, 1), n >= 0 and q >= 0 or null)"
+        )
     return record

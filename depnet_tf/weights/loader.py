@@ -20,12 +20,12 @@ from depnet_tf.backbones.senet50 import SENet50Backbone
 from depnet_tf.errors import WeightsError
 from depnet_tf.weights import keras_vggface_h5, pytorch_pickle
 from depnet_tf.weights.assign import LoadReport, assign
+from depnet_tf.weights.download import check_sha256, download_weights
 
 KERAS_VGGFACE_FILES = {
     False: "rcmalli_vggface_tf_notop_senet50.h5",
     True: "rcmalli_vggface_tf_senet50.h5",
 }
-KERAS_VGGFACE_BASE_URL = "https://github.com/rcmalli/keras-vggface/releases/download/v2.0/"
 CACHE_SUBDIR = os.path.join("models", "vggface")  # keras-vggface's own cache folder
 
 FORMAT_KERAS_VGGFACE = "keras-vggface HDF5"
@@ -115,12 +115,13 @@ def resolve_vggface2(include_top=False):
 
     Looks in `~/.keras/models/vggface/` (or `$KERAS_HOME/models/vggface/`) for the
     file matching `include_top` (a with-top file also serves a model without
-    top; see `cached_vggface2`). Otherwise downloads keras-vggface's release file.
+    top; see `cached_vggface2`). Otherwise downloads keras-vggface's release file,
+    verified as `weights.download` describes.
     """
     found = cached_vggface2(include_top)
     if found:
-        return found
-    return _download(
+        return check_sha256(found)
+    return download_weights(
         KERAS_VGGFACE_FILES[bool(include_top)], os.path.join(keras_home(), CACHE_SUBDIR)
     )
 
@@ -135,28 +136,6 @@ def cached_vggface2(include_top=False):
         if os.path.isfile(candidate):
             return candidate
     return None
-
-
-def _download(name, cache):
-    import keras
-
-    origin = KERAS_VGGFACE_BASE_URL + name
-    partial = f"{name}.part"
-    try:
-        os.makedirs(cache, exist_ok=True)
-        downloaded = keras.utils.get_file(
-            partial, origin, cache_subdir=CACHE_SUBDIR, cache_dir=keras_home()
-        )
-    except Exception as error:  # get_file raises a bare Exception on network errors
-        raise WeightsError(
-            f"Could not download the VGGFace2 SENet50 weights from {origin} "
-            f"({str(error).splitlines()[0]}). Put keras-vggface's {name} in {cache}/, "
-            "or pass weights=PATH (a .h5, .pkl or .weights.h5 file)."
-        ) from None
-    # get_file falls back to /tmp/.keras when the cache is not writable.
-    final = os.path.join(os.path.dirname(downloaded), name)
-    os.replace(downloaded, final)  # a half-downloaded file never has the real name
-    return final
 
 
 def load_vggface2(model, path, *, strict=True):

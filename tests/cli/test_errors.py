@@ -333,6 +333,7 @@ def test_debug_shows_the_traceback(tmp_path):
     line = one_error_line(depnet("train", "--config", missing), "train")
     assert str(missing) in line and "no such config file" in line
     result = depnet("--debug", "train", "--config", missing)
-    assert result.returncode == 1 and "Traceback (most recent call last)" in result.stderr
+    # The same exit status with and without --debug: 2, bad input.
+    assert result.returncode == 2 and "Traceback (most recent call last)" in result.stderr
     result = depnet("train", "--config", missing, env={"DEPNET_DEBUG": "1"})
     assert "Traceback (most recent call last)" in result.stderr

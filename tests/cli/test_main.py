@@ -34,7 +34,7 @@ def test_unexpected_errors_are_one_line_with_a_debug_hint():
     from depnet_tf.cli.main import describe_error
 
     message, code = describe_error(TypeError("unsupported operand\ntype(s)"))
-    assert code == 1 and "\n" not in message
+    assert code == 70 and "\n" not in message  # EX_SOFTWARE, not the "skipped" status 1
     assert message == (
         "unexpected error: TypeError: unsupported operand type(s) "
         "(run with --debug (or DEPNET_DEBUG=1) for the traceback)"
