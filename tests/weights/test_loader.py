@@ -10,7 +10,6 @@ from depnet_tf.weights import (
     cached_vggface2,
     convert_weights,
     load_vggface2,
-    loader,
     resolve_vggface2,
 )
 from tests.weights.reference import (
@@ -163,7 +162,7 @@ def test_vggface2_uses_keras_vggface_cache_first(tmp_path, monkeypatch, notop_st
     cache.mkdir(parents=True)
     cached = cache / "rcmalli_vggface_tf_notop_senet50.h5"
     write_keras_vggface_h5(cached, keras_vggface_layers(notop_state))
-    monkeypatch.setattr(loader, "KERAS_VGGFACE_BASE_URL", "http://127.0.0.1:9/never/")
+    monkeypatch.setenv("DEPNET_VGGFACE2_URL", "http://127.0.0.1:9/never/")
     assert resolve_vggface2(include_top=False) == str(cached)
     model = SENet50(input_shape=(SIZE, SIZE, 3), weights="vggface2")
     np.testing.assert_array_equal(
@@ -191,16 +190,20 @@ def test_vggface2_downloads_from_the_release_url(tmp_path, monkeypatch, notop_st
     )
     home = tmp_path / "home"
     monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(loader, "KERAS_VGGFACE_BASE_URL", release.as_uri() + "/")
+    monkeypatch.setenv("DEPNET_VGGFACE2_URL", release.as_uri())
     path = resolve_vggface2(include_top=False)
     assert path == str(home / "models" / "vggface" / "rcmalli_vggface_tf_notop_senet50.h5")
-    assert os.listdir(os.path.dirname(path)) == ["rcmalli_vggface_tf_notop_senet50.h5"]
+    # The file and the digest it arrived with, nothing else (no temporaries).
+    assert sorted(os.listdir(os.path.dirname(path))) == [
+        "rcmalli_vggface_tf_notop_senet50.h5",
+        "rcmalli_vggface_tf_notop_senet50.h5.sha256",
+    ]
     assert load_vggface2(SENet50(input_shape=(SIZE, SIZE, 3)), "vggface2").ok
 
 
 def test_vggface2_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(loader, "KERAS_VGGFACE_BASE_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("DEPNET_VGGFACE2_URL", "http://127.0.0.1:9/")
     with pytest.raises(WeightsError) as error:
         SENet50(input_shape=(SIZE, SIZE, 3), weights="vggface2")
     message = str(error.value)
