@@ -103,7 +103,7 @@ CHECKS = {
         "allow_subject_overlap": _flag,
     },
     "train": {
-        "base_lr": _number(0, 10, "the paper's is 1e-5", low_open=True),
+        "base_lr": _number(0, 1e30, "the paper's is 1e-5", low_open=True),
         "lr_gamma": _number(0, 1e3, "Caffe's inv policy; the paper's is 1e-4"),
         "lr_power": _number(0, 1e3, "Caffe's inv policy; the paper's is 0.75"),
         "momentum": _number(0, 1, "SGD momentum; the paper's is 0.9", high_open=True),
