@@ -99,8 +99,10 @@ def run_faces(args):
     done = [r for r in results if not r.skipped_existing]
     sampled = sum(r.sampled for r in done)
     faces = sum(r.faces for r in done)
+    redone = sum(bool(r.redone) for r in done)
     print(
-        f"{len(done)} videos processed ({faces}/{sampled} sampled frames with a face), "
+        f"{len(done)} videos processed ({faces}/{sampled} sampled frames with a face"
+        f"{f', {redone} redone with new settings' if redone else ''}), "
         f"{len(results) - len(done)} already done, {len(failures)} skipped; output in {args.out}"
     )
     return report_skipped(failures, "videos")

@@ -6,6 +6,8 @@ layout, so every reader takes either tool's output.
 """
 
 import dataclasses
+import json
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +24,8 @@ from depnet_tf.faces.video import VideoReader, find_videos
 from depnet_tf.files import atomic_path, remove_stale_temporaries
 from depnet_tf.sharding import shard_of
 
+log = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class FaceResult:
@@ -30,13 +34,86 @@ class FaceResult:
     sampled: int = 0
     faces: int = 0
     skipped_existing: bool = False
+    redone: str = ""  # why a finished video was done again (its settings differed)
+
+
+RECORD_SUFFIX = ".faces.json"  # `<stem>.faces.json`: how a video's faces were made
+
+
+def face_settings(detector, every, max_frames, crop, image_size):
+    """What a video's crops depend on, as recorded beside them and checked on re-runs.
+
+    The crop size, mode and template, the detector and the size frames are
+    shrunk to for detection, and the frame sampling. `predict` and `explain`
+    redo exactly this for a video file (the model records it from training).
+    """
+    return {
+        "size": int(image_size),
+        "crop": crop,
+        "template": "5-point loose template, 0.8 scale" if crop == "align" else "box",
+        "detector": "mtcnn",
+        "detect_size": int(detector.detect_size),
+        "every": int(every),
+        "max_frames": None if max_frames is None else int(max_frames),
+    }
+
+
+def record_path(out_dir, stem):
+    return os.path.join(out_dir, f"{stem}{RECORD_SUFFIX}")
+
+
+def read_record(out_dir, stem):
+    """The `<stem>.faces.json` record beside a video's crops, or None (none, or unreadable)."""
+    path = record_path(out_dir, stem)
+    if not files.isfile(path):
+        return None
+    try:
+        with files.open_file(path, "rb") as file:
+            record = json.loads(file.read())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def is_finished(out_dir, stem):
-    """A video is done when its CSV exists: the CSV is written last, atomically."""
+    """Whether a video's faces are complete: its CSV (written last, atomically) and crops."""
     return files.isfile(os.path.join(out_dir, f"{stem}.csv")) and files.isdir(
         openface.aligned_dir(out_dir, stem)
     )
+
+
+def why_not_finished(out_dir, stem, settings):
+    """None when the video's faces are done with `settings`, else why they must be (re)done.
+
+    A video is done when it is complete (`is_finished`) and its record says its
+    faces were made with these settings.
+    """
+    if not is_finished(out_dir, stem):
+        return "not extracted"
+    record = read_record(out_dir, stem)
+    if record is None:
+        return "its faces carry no record of their settings"
+    made = record.get("settings", {})
+    differing = sorted(k for k in set(made) | set(settings) if made.get(k) != settings.get(k))
+    if differing:
+        pairs = ", ".join(f"{k} {made.get(k)!r} -> {settings.get(k)!r}" for k in differing)
+        return f"its faces were made with other settings ({pairs})"
+    return None
+
+
+def _write_record(out_dir, stem, video, settings):
+    from depnet_tf import __version__
+    from depnet_tf.digests import file_sha256
+
+    record = {
+        "video": os.path.basename(os.fspath(video)),
+        "video_sha256": file_sha256(video),
+        "settings": settings,
+        "depnet_tf": __version__,
+    }
+    with atomic_path(record_path(out_dir, stem)) as temporary:
+        with open(temporary, "w") as file:
+            json.dump(record, file, indent=2)
 
 
 def extract_faces(
@@ -56,7 +133,10 @@ def extract_faces(
 
     Args:
         video: path of the video file.
-        out_dir: output folder; gets `<stem>_aligned/` and `<stem>.csv`.
+        out_dir: output folder; gets `<stem>_aligned/`, `<stem>.csv` and
+            `<stem>.faces.json` (the settings and the video's SHA-256). A video
+            already done with other settings (or with none recorded) is redone,
+            and the result says why (`redone`).
         detector: a `FaceDetector`.
         every: sample every N-th frame.
         max_frames: then keep at most this many, evenly spread (None: all).
@@ -74,15 +154,20 @@ def extract_faces(
         raise DataError(f"`crop` must be one of {CROP_MODES}. Received: crop={crop!r}")
     stem = os.path.splitext(os.path.basename(video))[0]
     result = FaceResult(os.fspath(video), stem)
-    if not overwrite and is_finished(out_dir, stem):
+    settings = face_settings(detector, every, max_frames, crop, image_size)
+    reason = why_not_finished(out_dir, stem, settings)
+    if not overwrite and reason is None:
         result.skipped_existing = True
         return result
+    if reason not in (None, "not extracted"):
+        log.warning("redoing %s: %s", video, reason)
+        result.redone = reason
     if files.is_url(out_dir):
         options = dict(every=every, max_frames=max_frames, crop=crop, image_size=image_size)
-        return _extract_to_url(video, out_dir, detector, chunk, progress, options)
+        return _extract_to_url(video, out_dir, detector, chunk, progress, options, result.redone)
     final_dir = openface.aligned_dir(out_dir, stem)
     csv_path = os.path.join(out_dir, f"{stem}.csv")
-    for stale in (csv_path,):
+    for stale in (csv_path, record_path(out_dir, stem)):
         if os.path.exists(stale):
             os.remove(stale)
     if os.path.isdir(final_dir):
@@ -112,12 +197,13 @@ def extract_faces(
             raise DataError(f"{video}: no frame could be decoded")
         if result.faces == 0:
             raise DataError(f"{video}: no face found in {result.sampled} sampled frames")
-    with atomic_path(csv_path) as temporary_csv:
+    _write_record(out_dir, stem, video, settings)
+    with atomic_path(csv_path) as temporary_csv:  # the completion marker, last
         openface.write_csv(temporary_csv, rows)
     return result
 
 
-def _extract_to_url(video, url, detector, chunk, progress, options):
+def _extract_to_url(video, url, detector, chunk, progress, options, redone=""):
     """`extract_faces` into a local temporary folder, then uploaded: frames first, CSV last."""
     stem = os.path.splitext(os.path.basename(video))[0]
     csv_url, frames_url = os.path.join(url, f"{stem}.csv"), openface.aligned_dir(url, stem)
@@ -128,7 +214,9 @@ def _extract_to_url(video, url, detector, chunk, progress, options):
             video, local, detector, chunk=chunk, progress=progress, overwrite=True, **options
         )
         files.upload_tree(openface.aligned_dir(local, stem), frames_url, last=())
+        files.upload(record_path(local, stem), record_path(url, stem))
         files.upload(os.path.join(local, f"{stem}.csv"), csv_url)
+    result.redone = redone
     return result
 
 

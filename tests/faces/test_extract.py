@@ -1,3 +1,4 @@
+import hashlib
 import os
 
 import cv2
@@ -23,8 +24,10 @@ def test_layout_and_csv_match_openface(extracted):
     out, _ = extracted
     assert sorted(os.listdir(out)) == [
         "301_1_Freeform_video.csv",
+        "301_1_Freeform_video.faces.json",  # ours beside OpenFace's layout: the settings
         "301_1_Freeform_video_aligned",
         "302_2_Northwind_video.csv",
+        "302_2_Northwind_video.faces.json",
         "302_2_Northwind_video_aligned",
     ]
     names = sorted(os.listdir(out / "301_1_Freeform_video_aligned"))
@@ -94,6 +97,29 @@ def test_resumable_and_half_written_runs_are_redone(tmp_path, face_videos, detec
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")]
 
 
+def test_faces_made_with_other_settings_are_redone(tmp_path, face_videos, detector):
+    import json
+
+    video = face_videos[0]
+    extract_faces(video, tmp_path, detector, max_frames=2, image_size=32)
+    record = json.loads((tmp_path / "301_1_Freeform_video.faces.json").read_text())
+    assert record["settings"]["size"] == 32 and record["settings"]["max_frames"] == 2
+    assert record["video_sha256"] == hashlib.sha256(video.read_bytes()).hexdigest()
+    for changes, expected in [
+        ({"image_size": 48}, "size 32 -> 48"),
+        ({"image_size": 48, "crop": "box"}, "crop 'align' -> 'box'"),
+        ({"image_size": 48, "crop": "box", "every": 2}, "every 1 -> 2"),
+    ]:
+        result = extract_faces(video, tmp_path, detector, max_frames=2, **changes)
+        assert not result.skipped_existing and expected in result.redone, result.redone
+        first = sorted((tmp_path / "301_1_Freeform_video_aligned").iterdir())[0]
+        assert cv2.imread(str(first)).shape[0] == 48  # the crops are the new ones
+    # A video finished by a version that recorded nothing is redone too.
+    (tmp_path / "301_1_Freeform_video.faces.json").unlink()
+    result = extract_faces(video, tmp_path, detector, max_frames=2, image_size=48)
+    assert "no record of their settings" in result.redone
+
+
 def test_bad_videos_are_reported_and_skipped(tmp_path, face_videos, detector):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
@@ -117,7 +143,11 @@ def test_bad_videos_are_reported_and_skipped(tmp_path, face_videos, detector):
     assert "no face found in 2 sampled frames" in messages[str(blank)]
     assert "no such video file" in messages[str(missing)]
     assert all("\n" not in m for m in messages.values())
-    assert sorted(os.listdir(out)) == ["302_2_Northwind_video.csv", "302_2_Northwind_video_aligned"]
+    assert sorted(os.listdir(out)) == [
+        "302_2_Northwind_video.csv",
+        "302_2_Northwind_video.faces.json",
+        "302_2_Northwind_video_aligned",
+    ]
 
 
 def test_read_openface_folder_with_failed_frames(tmp_path):
@@ -210,8 +240,13 @@ def test_videos_and_faces_in_gfile_storage(tmp_path, face_videos, detector):
         for name in [*[f"{stem}_aligned/{n}" for n in names], f"{stem}.csv"]:
             with tf.io.gfile.GFile(f"{root}/faces/{name}", "rb") as file:
                 assert file.read() == (tmp_path / name).read_bytes(), name
-    again, _ = extract_all([f"{root}/videos"], f"{root}/faces", detector, progress=False)
+    again, _ = extract_all([f"{root}/videos"], f"{root}/faces", detector, progress=False, **options)
     assert all(r.skipped_existing for r in again)
+    # Other settings are not "done": the videos are redone, and say why.
+    other, _ = extract_all(
+        [f"{root}/videos"], f"{root}/faces", detector, progress=False, max_frames=3, image_size=32
+    )
+    assert all(not r.skipped_existing and "max_frames 4 -> 3" in r.redone for r in other)
 
     with pytest.raises(DataError, match=f"^{root}/nothing.mp4: no such video file$"):
         extract_faces(f"{root}/nothing.mp4", f"{root}/faces", detector)
