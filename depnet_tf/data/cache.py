@@ -24,10 +24,17 @@ from depnet_tf.data.cache_entries import (
     index_entries,
     read_entry,
     read_meta,
+    stale_entry_problem,
     write_entry,
     write_meta,
 )
-from depnet_tf.data.frames import first_unreadable, frame_error, load_frame, op_error_reason
+from depnet_tf.data.frames import (
+    first_unreadable,
+    frame_error,
+    frames_source,
+    load_frame,
+    op_error_reason,
+)
 from depnet_tf.errors import DataError
 from depnet_tf.faces.openface import MIN_CONFIDENCE
 from depnet_tf.sharding import shard_of
@@ -40,9 +47,10 @@ def cache_spec(model):
     return model.feature_spec()
 
 
-def _entry_is_complete(path, dim):
-    """Whether a finished entry is there; a damaged one is removed and logged.
+def _entry_is_current(path, dim, source):
+    """Whether a finished entry computed from frames `source` is there.
 
+    A damaged entry, or one computed from other frames, is removed and logged.
     Entries were read back before they were renamed into place (`write_entry`),
     so resuming checks only their structure (`EntryIndex`: the zip directory,
     the header, the sizes, which a truncation breaks), a few small reads per
@@ -51,12 +59,14 @@ def _entry_is_complete(path, dim):
     if not files.isfile(path):
         return False
     try:
-        EntryIndex(path, dim)
-        return True
+        problem = stale_entry_problem(EntryIndex(path, dim), source)
     except DataError as error:
-        log.warning("re-caching %s", error)
-        files.remove(path)
-        return False
+        problem = str(error)
+    if problem is None:
+        return True
+    log.warning("re-caching %s", problem)
+    files.remove(path)
+    return False
 
 
 def build_cache(
@@ -100,9 +110,6 @@ def build_cache(
     videos = shard_of(rows["video_id"], shard)
     for video_id in tqdm(videos, desc="cache", unit="video", disable=None if progress else True):
         target = entry_path(cache_dir, video_id)
-        if _entry_is_complete(target, dim):
-            done.append(video_id)
-            continue
         try:
             frames = manifest.frames(video_id, min_confidence)
         except DataError as error:
@@ -110,6 +117,10 @@ def build_cache(
             continue
         if not frames:
             failures.append((video_id, f"{video_id}: no usable face frames"))
+            continue
+        source = frames_source(frames)
+        if _entry_is_current(target, dim, source):
+            done.append(video_id)
             continue
         paths = [p for _, p in frames]
         images = tf.data.Dataset.from_tensor_slices(paths)
@@ -127,9 +138,21 @@ def build_cache(
             problem = frame_error(error) or first_unreadable(paths, size) or op_error_reason(error)
             failures.append((video_id, f"{video_id}: {problem}"))
             continue
-        write_entry(target, features, [n for n, _ in frames])
+        write_entry(target, features, [n for n, _ in frames], source)
         done.append(video_id)
     return done, failures
+
+
+def check_sources(manifest, names, indexes, min_confidence=MIN_CONFIDENCE):
+    """Refuse cache entries computed from other frames than the manifest's videos have now.
+
+    Training and `evaluate --cache` would otherwise score old frames while
+    `evaluate` on frames and `predict` read the new ones.
+    """
+    for name, index in zip(names, indexes):
+        problem = stale_entry_problem(index, frames_source(manifest.frames(name, min_confidence)))
+        if problem is not None:
+            raise DataError(f"{problem}; run `depnet cache` again to recompute video {name!r}")
 
 
 def verify_cache(cache_dir, manifest, spec=None):
@@ -148,8 +171,13 @@ def verify_cache(cache_dir, manifest, spec=None):
             continue
         try:
             read_entry(path, dim)
+            problem = stale_entry_problem(
+                EntryIndex(path, dim), frames_source(manifest.frames(video_id))
+            )
         except DataError as error:
-            problems.append((video_id, str(error)))
+            problem = str(error)
+        if problem is not None:
+            problems.append((video_id, problem))
     return problems
 
 
@@ -186,10 +214,9 @@ def feature_dataset(
     rows = manifest.split(split)
     names = rows["video_id"].tolist()
     dim = meta["feature_shape"][-1]
-    if in_memory:
-        entries = InMemoryEntries(cache_dir, names, dim)
-    else:
-        entries = StreamingEntries(index_entries(cache_dir, names, dim))
+    indexes = index_entries(cache_dir, names, dim)
+    check_sources(manifest, names, indexes)
+    entries = InMemoryEntries(cache_dir, names, dim) if in_memory else StreamingEntries(indexes)
     numbers, counts = entries.numbers, entries.counts
     sampling.check_counts(names, counts, cache_dir)
     sampling.warn_short_videos(names, counts, num_frames)

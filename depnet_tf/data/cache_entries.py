@@ -4,8 +4,10 @@ A cache is a folder (local, or a `tf.io.gfile` URL such as `gs://bucket/cache`):
 
 - `meta.json`: what the features depend on (`model.feature_spec()`: backbone
   weights hash, stem, image size, channel pool, preprocessing);
-- `<video_id>.npz`: an uncompressed NumPy zip of `features` (n, N) float16 and
-  `frames` (n,), the frame numbers.
+- `<video_id>.npz`: an uncompressed NumPy zip of `features` (n, N) float16,
+  `frames` (n,), the frame numbers, and `source`, the digest of the frames
+  they were computed from (`data.frames.frames_source`). An entry whose frames
+  have changed since is recomputed by `depnet cache` and refused by readers.
 
 Why this format (README, "Differences from the paper" and "Scaling out"): one
 file per video lets shards of `depnet cache` write side by side with no merge
@@ -32,7 +34,7 @@ import numpy as np
 from depnet_tf import files
 from depnet_tf.errors import DataError
 
-FEATURES, FRAMES = "features.npy", "frames.npy"
+FEATURES, FRAMES, SOURCE = "features.npy", "frames.npy", "source.npy"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... name length, extra length
 # Open entry files kept by a streaming reader (each a small buffered handle).
 OPEN_FILES = 64
@@ -123,12 +125,27 @@ def read_entry(path, dim=None, cache_dir=None, video_id=None):
     return features, frames
 
 
-def write_entry(path, features, frames):
-    """Write one entry atomically, after reading the temporary file back."""
+def write_entry(path, features, frames, source=""):
+    """Write one entry atomically, after reading the temporary file back.
+
+    `source` is the digest of the frames the features come from (`frames_source`).
+    """
     with files.atomic_path(path) as temporary:
         with open(temporary, "wb") as file:
-            np.savez(file, features=features, frames=np.asarray(frames))
+            np.savez(file, features=features, frames=np.asarray(frames), source=np.array(source))
         read_entry(temporary, features.shape[1])
+
+
+def stale_entry_problem(index, source):
+    """Why an entry (`EntryIndex`) was not computed from frames with digest `source`, or None."""
+    if not index.source:
+        return f"{index.path}: the entry does not record which frames it was computed from"
+    if index.source != source:
+        return (
+            f"{index.path}: computed from other frames than the manifest's now "
+            "(its frame folder, OpenFace CSV or faces record changed since)"
+        )
+    return None
 
 
 class _CompressedError(Exception):
@@ -153,6 +170,10 @@ class EntryIndex:
                     raise _CompressedError
                 with archive.open(FRAMES) as member:
                     self.frames = np.lib.format.read_array(member)
+                self.source = ""
+                if SOURCE in archive.namelist():
+                    with archive.open(SOURCE) as member:
+                        self.source = str(np.lib.format.read_array(member))
                 with archive.open(FEATURES) as member:
                     version = np.lib.format.read_magic(member)
                     read_header = (

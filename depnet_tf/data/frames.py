@@ -61,6 +61,35 @@ def list_frames(folder, min_confidence=MIN_CONFIDENCE):
     return sorted(frames)
 
 
+def frames_source(frames):
+    """SHA-256 of what a video's cached features were computed from.
+
+    It covers the usable frames (numbers and file names, in order), the
+    OpenFace CSV beside their folder (which frames are usable), and the
+    `depnet faces` record (`<stem>.faces.json`: the crop settings and the
+    video's digest), when they exist. A re-run of `depnet faces` with other
+    settings, another video, or an edited CSV changes it; file contents edited
+    in place under the same names do not (they are not read again: that would
+    cost a second pass over every frame).
+    """
+    import hashlib
+
+    from depnet_tf.digests import file_sha256
+
+    digest = hashlib.sha256()
+    for number, path in frames:
+        digest.update(f"{int(number)}:{os.path.basename(os.fspath(path))}\n".encode())
+    if frames:
+        folder = os.path.dirname(os.fspath(frames[0][1]))
+        csv = csv_for(folder)
+        if csv is not None:
+            digest.update(f"csv:{file_sha256(csv)}\n".encode())
+        record = folder[: -len("_aligned")] + ".faces.json" if folder.endswith("_aligned") else None
+        if record is not None and files.isfile(record):
+            digest.update(f"faces:{file_sha256(record)}\n".encode())
+    return digest.hexdigest()
+
+
 def _good_frames(csv, min_confidence):
     try:
         with files.open_file(csv) as file:

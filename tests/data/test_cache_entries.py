@@ -2,6 +2,7 @@
 
 import json
 import os
+import tempfile
 import uuid
 
 import numpy as np
@@ -10,29 +11,42 @@ import pytest
 
 from depnet_tf.data import DataError, Manifest, cache_entries, feature_dataset, verify_cache
 from depnet_tf.data.cache_entries import EntryIndex, entry_path, write_entry
+from depnet_tf.data.frames import frames_source, list_frames
+from depnet_tf.files import is_url
 
 DIM = 12
 
 
 def synthetic_cache(folder, counts, seed=0):
-    """A cache of random float16 features (the real entry layout) and a manifest over it."""
+    """A cache of random float16 features (the real entry layout) and a manifest over it.
+
+    Each video gets a frame folder of empty `.png` files: only their names are
+    read, for the digest of the frames an entry was computed from.
+    """
     rng = np.random.default_rng(seed)
+    local = tempfile.mkdtemp() if is_url(folder) else os.fspath(folder)
     cache_entries.write_meta(folder, {"feature_shape": [DIM]})
     records = []
     for index, count in enumerate(counts):
         name = f"v{index}"
+        frames_dir = os.path.join(local, "frames", name)
+        os.makedirs(frames_dir, exist_ok=True)
+        numbers = np.arange(count) * 3 + 1
+        for number in numbers:
+            open(os.path.join(frames_dir, f"frame_det_00_{number:06d}.png"), "wb").close()
         features = rng.normal(size=(count, DIM)).astype(np.float16)
-        write_entry(entry_path(folder, name), features, np.arange(count) * 3 + 1)
+        source = frames_source(list_frames(frames_dir))
+        write_entry(entry_path(folder, name), features, numbers, source)
         records.append(
             {
                 "video_id": name,
-                "frames": "unused",
+                "frames": frames_dir,
                 "label": float(index),
                 "split": "train" if index % 4 else "dev",
                 "subject": f"s{index}",
             }
         )
-    return Manifest(pd.DataFrame(records), source="synthetic", check_frames=False)
+    return Manifest(pd.DataFrame(records), source="synthetic")
 
 
 def drawn(dataset):
@@ -95,7 +109,7 @@ def test_damaged_entries_are_named_before_training(tmp_path):
         file.truncate(os.path.getsize(path) - 50)
     with pytest.raises(DataError, match=f"^{path}: damaged cache entry"):
         feature_dataset(tmp_path, manifest, "train", 3)
-    np.savez_compressed(path, features=np.zeros((6, DIM), np.float16), frames=np.arange(6))
+    np.savez_compressed(path, features=np.zeros((6, DIM), np.float16), frames=np.arange(6) * 3 + 1)
     with pytest.raises(DataError, match=f"^{path}: compressed cache entry"):
         EntryIndex(path, DIM)
     os.remove(path)
@@ -115,3 +129,17 @@ def test_a_cache_in_gfile_storage_streams_the_same_clips(tmp_path):
             drawn(feature_dataset(tmp_path, local, "train", **common)),
         )
     assert json.loads(open(tmp_path / "meta.json").read())["feature_shape"][-1] == DIM
+
+
+def test_entries_computed_from_other_frames_are_refused(tmp_path):
+    manifest = synthetic_cache(tmp_path, [6, 6, 6, 6])
+    feature_dataset(tmp_path, manifest, "train", 3)  # as cached: accepted
+    frames_dir = manifest.table.loc[1, "frames"]
+    os.remove(os.path.join(frames_dir, "frame_det_00_000004.png"))  # a frame less now
+    with pytest.raises(DataError, match=r"v1.npz: computed from other frames.*video 'v1'"):
+        feature_dataset(tmp_path, manifest, "train", 3)
+    assert verify_cache(tmp_path, manifest)[0][0] == "v1"
+    # An entry of an earlier version records nothing: refused too, never trusted.
+    path = entry_path(tmp_path, "v2")
+    np.savez(path, features=np.zeros((6, DIM), np.float16), frames=np.arange(6) * 3 + 1)
+    assert "does not record which frames" in dict(verify_cache(tmp_path, manifest))["v2"]
