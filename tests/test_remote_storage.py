@@ -17,8 +17,9 @@ from depnet_tf.data.cache_entries import entry_path, read_entry
 from depnet_tf.export import export_version, load_model, load_predictor
 from depnet_tf.files import staging_dir
 from depnet_tf.models.loading import load_regressor
+from depnet_tf.models.regressor import weights_hash
 from depnet_tf.training.config import read_config
-from depnet_tf.training.trainer import train, weights_digest
+from depnet_tf.training.trainer import train
 from tests.training.workspace import Killed, kill_at_backup, make_workspace
 
 
@@ -54,7 +55,7 @@ def test_cache_train_export_and_score_in_ram_storage(workspace):
         assert tf.io.gfile.exists(f"{run}/{name}"), name
     assert not tf.io.gfile.exists(staging_dir(run))
     trained = load_regressor(summary["model"])
-    assert weights_digest(trained) == summary["weights_sha256"]
+    assert weights_hash(trained) == summary["weights_sha256"]
 
     # export: SavedModel, TFLite and the model card into ram://; load and score from there
     serving = f"{root}/serving"

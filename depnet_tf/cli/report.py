@@ -106,15 +106,16 @@ def run_report(args):
 
 def run_calibrate(args):
     from depnet_tf.cli.common import CommandError
-    from depnet_tf.evaluation.conformal import calibrate, describe, write_calibration
+    from depnet_tf.evaluation.conformal import calibrate_model, describe
     from depnet_tf.evaluation.report import read_predictions
+    from depnet_tf.export.provenance import model_weights_sha256
 
     if not files.exists(args.model):
         raise CommandError(f"{args.model}: no such model file or folder")
     table = read_predictions(args.dev_predictions)
-    record = calibrate(table["label"], table["prediction"], args.alpha)
-    record["calibration_file"] = files.absolute(args.dev_predictions)
-    path = write_calibration(args.model, record)
+    path, record = calibrate_model(
+        args.model, model_weights_sha256(args.model), table, args.dev_predictions, args.alpha
+    )
     print_json({**record, "stored": path, "description": describe(record)})
     return 0
 

@@ -29,6 +29,12 @@ def add_parser(subparsers):
         help="with --end-to-end: also train the backbone's last stage",
     )
     train.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over in train.out_dir, discarding a killed run's backup and history "
+        "(a backup of another config is refused without it)",
+    )
+    train.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default=STRATEGIES[0],
@@ -66,7 +72,9 @@ def run_train(args):
     if args.unfreeze_last_stage:
         overrides["train.unfreeze_last_stage"] = True
     config = read_config(args.config, overrides)
-    summary = train(config, strategy=args.strategy, progress=progress_enabled(args))
+    summary = train(
+        config, strategy=args.strategy, progress=progress_enabled(args), restart=args.restart
+    )
     print_json(summary)
     return 0
 

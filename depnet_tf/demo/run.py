@@ -34,6 +34,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
     from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.models import DepNetConfig
     from depnet_tf.models.loading import load_regressor
+    from depnet_tf.models.regressor import weights_hash
     from depnet_tf.training.trainer import train
 
     settings = settings or DemoSettings()
@@ -76,10 +77,13 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
         table, scores, train_mean, baseline, predictions_path = steps.evaluate(
             trained, manifest, settings, folders["cache"], out_dir
         )
-        dev = None
+        dev = dev_path = None
         if "dev" in manifest.splits:
-            dev = steps.evaluate(trained, manifest, settings, folders["cache"], out_dir, "dev")[0]
-        calibration = steps.calibrate(summary["model"], dev, settings)
+            dev_run = steps.evaluate(trained, manifest, settings, folders["cache"], out_dir, "dev")
+            dev, dev_path = dev_run[0], dev_run[-1]
+        calibration = steps.calibrate(
+            summary["model"], weights_hash(trained), dev, dev_path, settings
+        )
         pictures = steps.explanations(trained, manifest, table, out_dir)
         statistics, report_page = steps.statistics_report(
             table,

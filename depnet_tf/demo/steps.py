@@ -176,15 +176,13 @@ def evaluate(model, manifest, settings, cache_dir, out_dir, split="test"):
     return table, scores, train_mean, baseline, path
 
 
-def calibrate(model_path, dev, settings):
+def calibrate(model_path, weights_sha256, dev, dev_path, settings):
     """Split conformal calibration on the dev videos, stored beside the model (or None)."""
     from depnet_tf.evaluation import conformal
 
     if dev is None:
         return None
-    record = conformal.calibrate(dev["label"], dev["prediction"], settings.alpha)
-    conformal.write_calibration(model_path, record)
-    return record
+    return conformal.calibrate_model(model_path, weights_sha256, dev, dev_path, settings.alpha)[1]
 
 
 def explanations(model, manifest, test, out_dir):

@@ -86,6 +86,46 @@ def describe(record):
     )
 
 
+def calibrate_model(model_path, weights_sha256, predictions, source, alpha=ALPHA):
+    """Calibrate a model on its own per-video predictions and store the record beside it.
+
+    Args:
+        model_path: the model file or folder the record goes beside.
+        weights_sha256: the model's weights digest (`models.weights_hash`).
+        predictions: its per-video table (`depnet evaluate`), with `model_sha256`.
+        source: the predictions CSV's path, for messages and the record.
+        alpha: the miscoverage.
+
+    Returns:
+        (the record's path, the record). The record also holds the model's
+        weights digest and the predictions file's SHA-256, so the interval is
+        traceable to the model and the videos that made it.
+
+    Raises:
+        DataError: the predictions do not say which model made them, or were
+            made by another model.
+    """
+    from depnet_tf.digests import file_sha256
+    from depnet_tf.evaluation.per_video import MODEL_COLUMN, model_of
+
+    made_by = model_of(predictions, source)
+    if made_by is None:
+        raise DataError(
+            f"{source}: does not say which model made these predictions (no {MODEL_COLUMN} "
+            "column); make them with `depnet evaluate`"
+        )
+    if made_by != weights_sha256:
+        raise DataError(
+            f"{source}: predictions of the model with weights {made_by}, but {model_path} has "
+            f"{weights_sha256}; evaluate this model on the dev split first"
+        )
+    record = calibrate(predictions["label"], predictions["prediction"], alpha)
+    record["model_weights_sha256"] = weights_sha256
+    record["calibration_file"] = files.absolute(source)
+    record["predictions_sha256"] = file_sha256(source)
+    return write_calibration(model_path, record), record
+
+
 def calibration_path(model_path):
     """Where a model's calibration is stored: `<model>.calibration.json` beside it."""
     return f"{os.fspath(model_path).rstrip(os.sep)}.calibration.json"
@@ -100,8 +140,16 @@ def write_calibration(model_path, record):
     return path
 
 
-def read_calibration(model_path):
-    """The calibration stored with a model, or None (never a default interval)."""
+def read_calibration(model_path, weights_sha256=None):
+    """The calibration stored with a model, or None (never a default interval).
+
+    Args:
+        model_path: the model file or folder; its record is `<model>.calibration.json`.
+        weights_sha256: the model's weights digest (`models.weights_hash`). A record
+            made for other weights (a retrained model in the same folder), or one
+            that does not say which weights it was made for, is then refused: its
+            interval belongs to another model.
+    """
     path = calibration_path(model_path)
     if not files.isfile(path):
         return None
@@ -110,7 +158,26 @@ def read_calibration(model_path):
             record = json.loads(file.read())
     except (OSError, ValueError) as error:
         raise DataError(f"{path}: cannot read the calibration ({error})") from None
-    return check_calibration(record, path)
+    record = check_calibration(record, path)
+    if weights_sha256 is not None:
+        check_calibration_model(record, weights_sha256, path, model_path)
+    return record
+
+
+def check_calibration_model(record, weights_sha256, where, model_path):
+    """Refuse a calibration record made for other weights than `weights_sha256`."""
+    made_for = record.get("model_weights_sha256")
+    if made_for is None:
+        raise DataError(
+            f"{where}: does not record which model it was made for; run `depnet calibrate "
+            f"{model_path} DEV_PREDICTIONS` again"
+        )
+    if made_for != weights_sha256:
+        raise DataError(
+            f"{where}: made for weights {made_for}, but {model_path} has {weights_sha256} "
+            "(retrained since?); run `depnet calibrate` again"
+        )
+    return record
 
 
 def check_calibration(record, where):

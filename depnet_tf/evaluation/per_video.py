@@ -12,6 +12,7 @@ import pandas as pd
 import tensorflow as tf
 
 from depnet_tf.constants import EVAL_CLIPS, SEVERITY_NAMES
+from depnet_tf.errors import DataError
 from depnet_tf.evaluation.conventions import conventions, format_conventions, rmse_mae
 from depnet_tf.severity import severity_band
 
@@ -143,7 +144,34 @@ def evaluate_split(
     for column in ("subject", "session", "task"):
         if column in rows:
             videos[column] = rows.loc[videos["video_id"], column].to_numpy()
+    stamp_model(videos, model)
+    stamp_model(clip_table, model)
     return Evaluation(videos, clip_table, summarize(videos, clip_table))
+
+
+MODEL_COLUMN = "model_sha256"  # which model made a predictions CSV (`models.weights_hash`)
+
+
+def stamp_model(table, model):
+    """Add the `model_sha256` column: the weights digest of the model that made `table`."""
+    from depnet_tf.models.regressor import weights_hash
+
+    table[MODEL_COLUMN] = weights_hash(model)
+    return table
+
+
+def model_of(table, path):
+    """The `model_sha256` a predictions table records, or None for a table that has none.
+
+    Raises:
+        DataError: the file mixes the predictions of several models.
+    """
+    if MODEL_COLUMN not in table.columns:
+        return None
+    digests = sorted({str(d) for d in table[MODEL_COLUMN].dropna()})
+    if len(digests) > 1:
+        raise DataError(f"{path}: predictions of {len(digests)} models ({digests}) in one file")
+    return digests[0] if digests else None
 
 
 def evaluate_model(

@@ -24,10 +24,12 @@ class KerasRunner(Runner):
 
     def __init__(self, model, path=""):
         from depnet_tf.export.savedmodel import input_shape, serving_function
+        from depnet_tf.models.regressor import weights_hash
 
-        super().__init__(
-            path or model.name, input_shape(model), read_calibration(path) if path else None
-        )
+        digest = weights_hash(model)
+        calibration = read_calibration(path, digest) if path else None
+        super().__init__(path or model.name, input_shape(model), calibration, digest)
+        self.model = model
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
     def run(self, samples):
@@ -48,7 +50,12 @@ class SavedModelRunner(Runner):
         from depnet_tf.export.savedmodel import read_fingerprint
 
         fingerprint = read_fingerprint(path) or {}
-        super().__init__(path, inputs["frames"].shape.as_list(), fingerprint.get("calibration"))
+        super().__init__(
+            path,
+            inputs["frames"].shape.as_list(),
+            fingerprint.get("calibration"),
+            fingerprint.get("weights_sha256"),
+        )
 
     def run(self, samples):
         return {name: value.numpy() for name, value in self._serve(frames=samples).items()}
@@ -159,6 +166,7 @@ def _predict_frames(source, frames, predictor, clips):
     bounds = interval([mean], (predictor.calibration or {}).get("q"))
     return {
         "input": source,
+        "model_sha256": predictor.model_sha256,
         "bdi_ii": mean,
         "severity": band,
         "severity_name": severity_name(band),

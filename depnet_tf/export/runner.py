@@ -18,10 +18,11 @@ class Runner:
         calibration: the model's conformal calibration record, or None.
     """
 
-    def __init__(self, path, input_shape, calibration=None):
+    def __init__(self, path, input_shape, calibration=None, model_sha256=None):
         self.path = str(path)
         self.sample_shape = tuple(int(d) for d in input_shape[1:])
         self.calibration = calibration  # the conformal record (`depnet calibrate`), or None
+        self.model_sha256 = model_sha256  # the weights digest of the model behind it, or None
 
     @property
     def single_frame(self):
@@ -84,14 +85,16 @@ def read_record(path, what):
     return record
 
 
-def sidecar_calibration(path):
-    """The calibration recorded in an exported file's sidecar `<file>.json`, or None.
+def sidecar_record(path):
+    """(calibration, weights digest) recorded in an exported file's sidecar `<file>.json`.
 
-    No sidecar means no calibration; a damaged sidecar or calibration record is
-    an error naming the file.
+    No sidecar means neither is known: (None, None). A damaged sidecar or
+    calibration record is an error naming the file.
     """
     from depnet_tf.evaluation.conformal import check_calibration
 
     sidecar = f"{path}.json"
     record = read_record(sidecar, "sidecar file")
-    return None if record is None else check_calibration(record.get("calibration"), sidecar)
+    if record is None:
+        return None, None
+    return check_calibration(record.get("calibration"), sidecar), record.get("weights_sha256")

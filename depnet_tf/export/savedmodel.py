@@ -244,7 +244,10 @@ def write_request_example(model, path):
 
 def signature_metadata(model, calibration=None):
     """What a client needs to know, for sidecar files and `depnet predict`."""
+    from depnet_tf.models.regressor import weights_hash
+
     return {
+        "weights_sha256": weights_hash(model),
         "inputs": {
             "frames": {
                 "dtype": "uint8",

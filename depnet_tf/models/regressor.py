@@ -42,6 +42,8 @@ class DepressionRegressor(keras.Model):
     Args:
         arch: str, one of `ARCHS`. Defaults to "depnet".
         config: a `DepNetConfig` (or its dict). Defaults to the paper's.
+        provenance: dict, what made the weights (JSON values; `depnet train`
+            records it). Defaults to empty: an untrained or hand-built model.
 
     Examples:
     >>> import numpy as np
@@ -51,7 +53,7 @@ class DepressionRegressor(keras.Model):
     (2, 1)
     """
 
-    def __init__(self, arch="depnet", config=None, name=None, **kwargs):
+    def __init__(self, arch="depnet", config=None, name=None, provenance=None, **kwargs):
         spec = architecture(arch)
         if config is None:
             config = DepNetConfig()
@@ -88,6 +90,10 @@ class DepressionRegressor(keras.Model):
         # === Config ===
         self.arch = spec.name
         self.config = config
+        # What made these weights (`depnet train` fills it: the run's config and
+        # data digests, the backbone's weights, the face pipeline); saved with the
+        # model, so it travels with the `.keras` file (see `training.provenance`).
+        self.provenance = dict(provenance or {})
         if config.freeze_backbone:
             backbone.trainable = False
         else:
@@ -167,12 +173,15 @@ class DepressionRegressor(keras.Model):
         }
 
     def get_config(self):
-        return {
+        config = {
             "arch": self.arch,
             "config": self.config.to_dict(),
             "name": self.name,
             "trainable": self.trainable,
         }
+        if self.provenance:
+            config["provenance"] = self.provenance
+        return config
 
     @classmethod
     def from_config(cls, config):

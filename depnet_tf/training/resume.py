@@ -87,6 +87,16 @@ def backup_epochs(backup_dir):
         return None  # the restore reports it; keep the history as it is
 
 
+def backup_config(state_dir, epochs):
+    """The config digest the run backed up after `epochs` epochs recorded, or None."""
+    path = os.path.join(state_dir, f"state-{epochs}.json")
+    try:
+        with open(path) as file:
+            return json.load(file).get("config_sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def trim_history(path, epochs):
     """Keep the rows of `history.csv` for the first `epochs` epochs (a resume logs the rest)."""
     if epochs is None or not os.path.isfile(path):
@@ -118,9 +128,12 @@ class ResumableState(keras.callbacks.Callback):
     the backup and the early stopping, so that it restores after both.
     """
 
-    def __init__(self, directory, backup, early_stopping=None, best_checkpoint=None):
+    def __init__(
+        self, directory, backup, early_stopping=None, best_checkpoint=None, config_sha256=None
+    ):
         super().__init__()
         self.directory = directory
+        self.config_sha256 = config_sha256  # the run's config, so a resume can check it
         self.early_stopping = early_stopping
         self.best_checkpoint = best_checkpoint
         self._saved_best = None  # the iteration whose best weights are on disk
@@ -178,7 +191,11 @@ class ResumableState(keras.callbacks.Callback):
     def save(self, epochs):
         """Write the state after `epochs` finished epochs; keep the previous one."""
         os.makedirs(self.directory, exist_ok=True)
-        state = {"epochs": epochs, "seed_states": [v.numpy().tolist() for v in self._seed_states()]}
+        state = {
+            "epochs": epochs,
+            "config_sha256": self.config_sha256,
+            "seed_states": [v.numpy().tolist() for v in self._seed_states()],
+        }
         if self.best_checkpoint is not None:
             best = self.best_checkpoint.best
             state["best_checkpoint"] = None if best is None else float(best)

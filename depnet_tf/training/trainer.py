@@ -26,7 +26,6 @@ another one (one process; multi-worker URL runs resume on the same machines).
 """
 
 import contextlib
-import hashlib
 import logging
 import os
 import sys
@@ -37,11 +36,13 @@ import yaml
 
 from depnet_tf.data.sampling import EpochClock
 from depnet_tf.errors import TrainingError
+from depnet_tf.evaluation.conformal import calibration_path
 from depnet_tf.evaluation.per_video import evaluate_clips
 from depnet_tf.files import (
     atomic_path,
     ensure_free_space,
     is_url,
+    isfile,
     remove,
     remove_stale_temporaries,
     staging_dir,
@@ -50,6 +51,7 @@ from depnet_tf.files import (
 )
 from depnet_tf.models import DepNetConfig, build_model
 from depnet_tf.models.random_backbone import describe_weights
+from depnet_tf.models.regressor import weights_hash
 from depnet_tf.training.callbacks import (
     AtomicModelCheckpoint,
     PerVideoValidation,
@@ -69,9 +71,11 @@ from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
 from depnet_tf.training.mirror import RunMirror, fetch_backup, forget_backup
 from depnet_tf.training.optimizer import CaffeSGD
+from depnet_tf.training.provenance import backbone_record, config_digest, run_record
 from depnet_tf.training.resume import (
     AtomicBackupAndRestore,
     ResumableState,
+    backup_config,
     backup_epochs,
     trim_history,
 )
@@ -125,7 +129,7 @@ def build_trainee(config, strategy, shard, xla=True):
     return model, trainee
 
 
-def run_callbacks(settings, clock, validation, mirror_to=None):
+def run_callbacks(settings, clock, validation, mirror_to=None, config_sha256=None):
     """The callbacks of a run, and the two whose state the summary reads.
 
     With `mirror_to` (a URL), a `RunMirror` copies what a resume needs there
@@ -154,7 +158,9 @@ def run_callbacks(settings, clock, validation, mirror_to=None):
         keras.callbacks.CSVLogger(os.path.join(out_dir, "history.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(out_dir, "logs"), write_graph=False),
         backup,
-        ResumableState(os.path.join(out_dir, "backup_state"), backup, early_stop, best),
+        ResumableState(
+            os.path.join(out_dir, "backup_state"), backup, early_stop, best, config_sha256
+        ),
     ]
     if mirror_to is not None:
         callbacks.append(RunMirror(out_dir, mirror_to))
@@ -181,6 +187,11 @@ def write_outputs(config, model, trainee, validation, summary, out_dir):
         with atomic_path(os.path.join(out_dir, "val_predictions.csv")) as temporary:
             table.to_csv(temporary, index=False)
     model_path = os.path.join(out_dir, "model.keras")
+    # An interval calibrated for the model this one replaces would be served with it.
+    stale = calibration_path(model_path)
+    if isfile(stale):
+        log.info("removing %s: it was calibrated for the model this run replaces", stale)
+        remove(stale)
     write_large(model_path, model.save, weight_bytes(model.weights), "the model")
     with atomic_path(os.path.join(out_dir, "config.yaml")) as temporary:
         with open(temporary, "w") as file:
@@ -189,29 +200,57 @@ def write_outputs(config, model, trainee, validation, summary, out_dir):
     return summary
 
 
-def weights_digest(model):
-    """SHA-256 of a model's weights, in order: equal digests mean bit-identical weights."""
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        digest.update(keras.ops.convert_to_numpy(weight).tobytes())
-    return digest.hexdigest()
+def check_resume(out_dir, config_sha256, restart, mirror_to=None):
+    """Start over, or resume only a backup that this very config made.
+
+    A killed run's backup resumes when the same config runs again. A backup of
+    another config (or of a version that did not record its config) is refused
+    with one line; `restart` removes it and the run's history and checkpoints
+    first, and so starts over.
+    """
+    backup = os.path.join(out_dir, "backup")
+    epochs = backup_epochs(backup)
+    if restart:
+        for name in ("backup", "backup_state", "checkpoints", "history.csv"):
+            remove(os.path.join(out_dir, name))
+        if mirror_to is not None:
+            forget_backup(mirror_to)
+        return
+    if not epochs:
+        return
+    recorded = backup_config(os.path.join(out_dir, "backup_state"), epochs)
+    if recorded != config_sha256:
+        made_by = (
+            f"another config ({recorded[:12]}, this one is {config_sha256[:12]})"
+            if recorded
+            else "a config it did not record (an earlier version)"
+        )
+        raise TrainingError(
+            f"{out_dir}: holds a killed run of {made_by}, backed up after {epochs} epochs; "
+            "it would be resumed with this config's name on it. Pass --restart (train(..., "
+            "restart=True)) to start over there, or set another train.out_dir"
+        )
 
 
-def train(config, strategy="default", progress=True):
+def train(config, strategy="default", progress=True, restart=False):
     """Train a model as `config` (see `depnet_tf.training.config`) says; returns a summary dict.
 
     The steps: read and check the manifest, build and compile the model,
     build the datasets, `fit` with the run's callbacks, then write the outputs.
-    Progress (Keras' bar) goes to standard error.
+    Progress (Keras' bar) goes to standard error. A killed run of the same
+    config resumes; a backup of another config is refused unless `restart`
+    (`check_resume`).
     """
     data, settings = config["data"], config["train"]
     keras.utils.set_random_seed(data["seed"])  # same initial head weights in every run
     if settings["deterministic"]:
         tf.config.experimental.enable_op_determinism()
     manifest, overlap = read_manifest(data)
+    digest = config_digest(config)
     distribution = make_strategy(strategy)
     shard = worker_shard(distribution)
     model, trainee = build_trainee(config, distribution, shard, xla=strategy == "default")
+    backbone = backbone_record(model, config["model"]["backbone_weights"])
     clock = EpochClock()
     training, validation = training_datasets(config, model, manifest, clock, shard)
     shared_out_dir = settings["out_dir"]
@@ -229,12 +268,15 @@ def train(config, strategy="default", progress=True):
     os.makedirs(os.path.join(out_dir, "checkpoints"), exist_ok=True)
     # One process writing a URL run mirrors its backup there: any machine can resume it.
     mirror_to = writes_to if out_dir != writes_to and shard is None else None
-    if mirror_to is not None and fetch_backup(mirror_to, out_dir):
+    if mirror_to is not None and not restart and fetch_backup(mirror_to, out_dir):
         log.info("resuming the run mirrored in %s", mirror_to)
+    check_resume(out_dir, digest, restart, mirror_to)
     trim_history(
         os.path.join(out_dir, "history.csv"), backup_epochs(os.path.join(out_dir, "backup"))
     )
-    callbacks, nan_stop, early_stop = run_callbacks(run_settings, clock, validation, mirror_to)
+    callbacks, nan_stop, early_stop = run_callbacks(
+        run_settings, clock, validation, mirror_to, digest
+    )
     # The datasets shuffle themselves (seeded, resumable); Keras cannot shuffle a tf.data.Dataset.
     # Keras' progress bar writes to standard output, which belongs to the summary; on
     # a terminal it is a live bar, elsewhere (logs, CI) one line per epoch.
@@ -260,10 +302,12 @@ def train(config, strategy="default", progress=True):
         "best_train_iteration_loss": early_stop.best,
         "arch": config["arch"],
         "backbone_weights": describe_weights(config["model"]["backbone_weights"]),
-        "weights_sha256": weights_digest(model),
+        "weights_sha256": weights_hash(model),
+        "config_sha256": digest,
     }
     if overlap:
         summary["subject_overlap_allowed"] = {s: list(v) for s, v in overlap.items()}
+    model.provenance = {**run_record(config, model, manifest), "backbone": backbone}
     summary = write_outputs(config, model, trainee, validation, summary, out_dir)
     if shard is not None:
         summary["worker"] = shard[0]

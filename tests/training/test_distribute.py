@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from depnet_tf.training.trainer import weights_digest
+from depnet_tf.models.regressor import weights_hash
 from tests.training.workspace import make_workspace
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -97,6 +97,6 @@ def test_two_workers_share_one_cache_and_one_output_folder(config_path, tmp_path
     assert chief["weights_sha256"] == other["weights_sha256"]
     assert chief["model"] == other["model"] == str(shared / "model.keras")
     model = keras.saving.load_model(chief["model"])
-    assert weights_digest(model) == chief["weights_sha256"]
+    assert weights_hash(model) == chief["weights_sha256"]
     assert sorted(os.listdir(shared / "checkpoints")) == ["last.weights.h5"]
     assert not [name for name in os.listdir(shared) if name.startswith(("workertemp", ".tmp-"))]
