@@ -29,3 +29,14 @@ def canonical_json(value):
 def json_sha256(value):
     """Hex SHA-256 of `value`'s canonical JSON: equal settings give equal digests."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def config_sha256(config):
+    """SHA-256 of a training run's config, where it ran (`train.out_dir`) left out.
+
+    The same settings give the same digest wherever the run was written; the
+    model records it, and a resumed run must have the same.
+    """
+    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    values["train"] = {k: v for k, v in dict(values.get("train") or {}).items() if k != "out_dir"}
+    return json_sha256(values)

@@ -14,7 +14,6 @@ recommendations. The card is filled from what travels with the model:
 Anything missing is stated as not recorded, never guessed.
 """
 
-import hashlib
 import json
 import os
 import platform
@@ -39,11 +38,20 @@ SECTIONS = (
     "Caveats and recommendations",
 )
 NOT_RECORDED = "not recorded"
-WEIGHTS_LICENCE = (
-    "The SENet50 backbone weights derive from the VGGFace2 data set; one of its authors "
-    "has said the models carry the data set's licence (CC BY-SA 4.0). They are not part "
-    "of depnet_tf. Check the terms before you use or redistribute this model."
-)
+LICENCES = {
+    "vggface2": (
+        "The SENet50 backbone weights derive from the VGGFace2 data set; one of its authors "
+        "has said the models carry the data set's licence (CC BY-SA 4.0). They are not part "
+        "of depnet_tf. Check the terms before you use or redistribute this model."
+    ),
+    "imagenet": (
+        "The ResNet-50 backbone weights are keras.applications' ImageNet weights; check "
+        "ImageNet's terms of access before you use or redistribute this model."
+    ),
+    "random": "The backbone is randomly initialised (no pretrained weights, no data licence).",
+    "unknown": "The backbone's weights came from a file we cannot name the source of; its "
+    "licence is the file's.",
+}
 INTENDED_USE = {
     "primary_uses": "research on estimating self-reported depression severity (BDI-II, "
     "0-63) from face video; reproducing and extending the paper's results",
@@ -54,9 +62,11 @@ INTENDED_USE = {
     "statement": "Not a medical device. The output is not a diagnosis.",
 }
 FACTORS = (
-    "AVEC2013/2014 record German speakers in a lab, with one webcam and fixed tasks. Age, "
-    "sex, skin tone, camera, lighting, head pose, culture and language may all change the "
-    "error; no per-group evaluation was run unless the quantitative analyses show one."
+    "Age, sex, skin tone, camera, lighting, head pose, culture and language may all change "
+    "the error; no per-group evaluation was run unless the quantitative analyses show one. "
+    "The paper's data, AVEC2013/2014, record German speakers in a lab with one webcam and "
+    "fixed tasks; a model trained on other data inherits that data's make-up (see the "
+    "training data)."
 )
 ETHICS = (
     "Depression scores are sensitive health data, and so are face videos. Store both "
@@ -71,16 +81,70 @@ CAVEATS = (
 )
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open_file(path) as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def training_record(model, model_path=None):
+    """What made the model's weights, from the record it carries (`depnet train` wrote it).
+
+    The manifest's digest and split counts are those recorded when the model
+    was trained, not recomputed now from whatever file sits at that path. The
+    training settings come from the run's `config.yaml` beside the `.keras`
+    file, when it is there and its digest is the recorded one. A model without
+    a record (built by hand, or trained by an earlier version) says so.
+    """
+    record = dict(getattr(model, "provenance", None) or {})
+    if not record:
+        return None
+    out = {
+        "made_by": record.get("made_by"),
+        "config_sha256": record.get("config_sha256"),
+        "seed": record.get("seed"),
+        "deterministic": record.get("deterministic"),
+        "data": record.get("data") or NOT_RECORDED,
+        "cache": record.get("cache") or "none (trained on frames)",
+        "faces": record.get("faces") or NOT_RECORDED,
+        "versions": record.get("versions") or NOT_RECORDED,
+    }
+    config = _run_config(model_path)
+    if config is not None:
+        from depnet_tf.digests import config_sha256
+
+        if config_sha256(config) == record.get("config_sha256"):
+            out["train"] = config.get("train", {})
+            out["config_file"] = os.path.join(os.path.dirname(os.fspath(model_path)), "config.yaml")
+    return out
 
 
-def training_record(model_path):
-    """What the run's `config.yaml` and manifest say, or None when they are not beside the model."""
+def backbone_details(model):
+    """The backbone's network and where its weights came from, as the model recorded it.
+
+    A model trained by `depnet train` says (RANDOM for a random backbone, even
+    one saved to a file); otherwise the configuration's `backbone_weights` is all
+    there is, and the card says the source was not recorded by a training run.
+    """
+    recorded = (getattr(model, "provenance", None) or {}).get("backbone")
+    if recorded:
+        return dict(recorded)
+    weights = model.config.backbone_weights
+    return {
+        "network": model.architecture.backbone.name,
+        "source": "RANDOM" if weights is None else str(weights),
+        "random": weights is None,
+        "description": "from the configuration (no training record)",
+    }
+
+
+def _licence_kind(backbone):
+    source = str(backbone.get("source", "")).lower()
+    if backbone.get("random"):
+        return "random"
+    if source == "imagenet":
+        return "imagenet"
+    if "vggface" in source or "senet50" in source and source.endswith((".h5", ".pkl")):
+        return "vggface2"
+    return "unknown"
+
+
+def _run_config(model_path):
+    """The run's `config.yaml` beside the model file, or None."""
     if model_path is None:
         return None
     config_path = os.path.join(os.path.dirname(os.fspath(model_path)), "config.yaml")
@@ -90,25 +154,7 @@ def training_record(model_path):
         config = load_text(file.read(), config_path)
     if not isinstance(config, dict):
         raise ConfigError(f"{config_path}: a run's config must be a mapping of sections")
-    data = config.get("data", {})
-    record = {
-        "config_file": config_path,
-        "train": config.get("train", {}),
-        "manifest": data.get("manifest"),
-        "splits_used": {k: data.get(k) for k in ("train_split", "val_split", "test_split")},
-        "seed": data.get("seed"),
-    }
-    manifest = data.get("manifest")
-    if manifest and isfile(manifest):
-        from depnet_tf.data import Manifest
-
-        table = Manifest.read(manifest, check_frames=False).table
-        record["manifest_sha256"] = sha256_of(manifest)
-        record["videos_per_split"] = {k: int(v) for k, v in table["split"].value_counts().items()}
-        record["subjects_per_split"] = {
-            k: int(v) for k, v in table.groupby("split")["subject"].nunique().items()
-        }
-    return record
+    return config
 
 
 def report_record(report_path, model_name=None):
@@ -146,10 +192,10 @@ def build_card(model, model_path=None, calibration=None, report=None, name="depn
     import tensorflow as tf
 
     import depnet_tf
-    from depnet_tf.models.random_backbone import describe_weights
     from depnet_tf.models.regressor import weights_hash
 
-    training = training_record(model_path)
+    training = training_record(model, model_path)
+    backbone = backbone_details(model)
     return {
         "schema": "depnet_tf model card 1 (sections of Mitchell et al., 2019)",
         "model_details": {
@@ -161,9 +207,9 @@ def build_card(model, model_path=None, calibration=None, report=None, name="depn
             "configuration": model.config.to_dict(),
             "parameters": int(model.count_params()),
             "weights_sha256": weights_hash(model),
-            "backbone_weights": describe_weights(model.config.backbone_weights),
+            "backbone": backbone,
             "source_model": os.fspath(model_path) if model_path else NOT_RECORDED,
-            "licence": WEIGHTS_LICENCE,
+            "licence": LICENCES[_licence_kind(backbone)],
             "versions": {
                 "depnet_tf": depnet_tf.__version__,
                 "tensorflow": tf.__version__,

@@ -24,20 +24,13 @@ import os
 import platform
 
 from depnet_tf import files
-from depnet_tf.digests import file_sha256, json_sha256
+from depnet_tf.digests import config_sha256, file_sha256, json_sha256
 from depnet_tf.faces.extract import read_record as read_faces_record
 from depnet_tf.models.random_backbone import describe_weights, is_random
 from depnet_tf.models.regressor import weights_hash
 
 log = logging.getLogger(__name__)
 SCHEMA = 1
-
-
-def config_digest(config):
-    """SHA-256 of a run's config, where it ran (`train.out_dir`) left out."""
-    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
-    values["train"] = {k: v for k, v in values.get("train", {}).items() if k != "out_dir"}
-    return json_sha256(values)
 
 
 def faces_record(manifest, splits):
@@ -137,7 +130,7 @@ def run_record(config, model, manifest):
         "schema": SCHEMA,
         "made_by": "depnet train",
         "arch": config["arch"],
-        "config_sha256": config_digest(config),
+        "config_sha256": config_sha256(config),
         "seed": data["seed"],
         "deterministic": config["train"]["deterministic"],
         "data": manifest_record(manifest, data),

@@ -35,6 +35,7 @@ import tensorflow as tf
 import yaml
 
 from depnet_tf.data.sampling import EpochClock
+from depnet_tf.digests import config_sha256
 from depnet_tf.errors import TrainingError
 from depnet_tf.evaluation.conformal import calibration_path
 from depnet_tf.evaluation.per_video import evaluate_clips
@@ -71,7 +72,7 @@ from depnet_tf.training.losses import EuclideanLoss
 from depnet_tf.training.metrics import IterationLoss, regression_metrics
 from depnet_tf.training.mirror import RunMirror, fetch_backup, forget_backup
 from depnet_tf.training.optimizer import CaffeSGD
-from depnet_tf.training.provenance import backbone_record, config_digest, run_record
+from depnet_tf.training.provenance import backbone_record, run_record
 from depnet_tf.training.resume import (
     AtomicBackupAndRestore,
     ResumableState,
@@ -246,7 +247,7 @@ def train(config, strategy="default", progress=True, restart=False):
     if settings["deterministic"]:
         tf.config.experimental.enable_op_determinism()
     manifest, overlap = read_manifest(data)
-    digest = config_digest(config)
+    digest = config_sha256(config)
     distribution = make_strategy(strategy)
     shard = worker_shard(distribution)
     model, trainee = build_trainee(config, distribution, shard, xla=strategy == "default")

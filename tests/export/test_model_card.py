@@ -7,34 +7,31 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from depnet_tf.errors import DataError
-from depnet_tf.evaluation.conformal import calibrate, write_calibration
 from depnet_tf.evaluation.report import build_report
 from depnet_tf.export.model_card import SECTIONS, build_card, render_markdown, report_record
 from tests.cli.process import depnet, one_error_line
+from tests.training.workspace import make_workspace
 
 
 @pytest.fixture(scope="module")
-def run_folder(small_model, tmp_path_factory):
-    """A training run as `depnet train` leaves it: model.keras, config.yaml and its manifest."""
-    _, model_path = small_model
-    folder = tmp_path_factory.mktemp("run")
-    shutil.copy(model_path, folder / "model.keras")
-    rows = [
-        {"video_id": f"v{i}", "frames": "x", "label": 3 * i, "split": s, "subject": f"s{i}"}
-        for i, s in enumerate(["train"] * 6 + ["dev"] * 3 + ["test"] * 3)
-    ]
-    pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
-    config = {
-        "arch": "depnet",
-        "data": {"manifest": str(folder / "manifest.csv"), "train_split": "train", "seed": 1},
-        "train": {"base_lr": 1e-4, "max_epochs": 3},
-    }
-    (folder / "config.yaml").write_text(yaml.safe_dump(config))
-    dev = np.arange(20.0)
-    write_calibration(folder / "model.keras", calibrate(dev, dev + np.linspace(-4, 4, 20)))
+def run_folder(tmp_path_factory):
+    """A real run: `depnet train`, `evaluate` and `calibrate` as processes, on a workspace
+    whose seeded random backbone is marked random, as `depnet experiment` marks one."""
+    root = tmp_path_factory.mktemp("run")
+    config = make_workspace(str(root), max_epochs=1)
+    (root / "backbone.weights.h5.json").write_text(json.dumps({"initialisation": "random"}))
+    result = depnet("train", "--config", config)
+    assert result.returncode == 0, result.stderr[-2000:]
+    folder = root / "run"
+    manifest = root / "manifest.csv"
+    result = depnet(
+        "evaluate", folder / "model.keras", manifest, "--split", "dev", "-o", root / "dev.csv"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = depnet("calibrate", folder / "model.keras", root / "dev.csv", "--alpha", "0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
     rng = np.random.default_rng(0)
     labels = rng.uniform(0, 40, 12)
     table = pd.DataFrame(
@@ -46,35 +43,46 @@ def run_folder(small_model, tmp_path_factory):
 
 
 def test_export_writes_a_card_with_every_section(run_folder, tmp_path):
+    manifest = run_folder.parent / "manifest.csv"
+    # What the manifest was when the model trained, hashed here, independently.
+    trained_on = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    changed = tmp_path / "changed"
+    shutil.copytree(run_folder.parent, changed)  # the run handed on, its manifest edited since
+    with open(changed / "manifest.csv", "a") as file:
+        file.write("extra,x,1,train,s99\n")
+    elsewhere = tmp_path / "elsewhere"  # exported from another folder, by a relative path
+    elsewhere.mkdir()
     result = depnet(
         "export",
-        run_folder / "model.keras",
+        "../changed/run/model.keras",
         "--out",
-        tmp_path,
+        "serve",
         "--report",
-        run_folder / "report.json",
+        changed / "run" / "report.json",
         "--no-warmup",
+        cwd=elsewhere,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    markdown = (tmp_path / "depnet-v1.model_card.md").read_text()
-    card = json.loads((tmp_path / "depnet-v1.model_card.json").read_text())
-    inside = json.loads(
-        (tmp_path / "depnet" / "1" / "assets.extra" / "model_card.json").read_text()
-    )
+    out = elsewhere / "serve"
+    markdown = (out / "depnet-v1.model_card.md").read_text()
+    card = json.loads((out / "depnet-v1.model_card.json").read_text())
+    inside = json.loads((out / "depnet" / "1" / "assets.extra" / "model_card.json").read_text())
     assert inside == card
-    assert f"model card: {tmp_path / 'depnet-v1.model_card.md'}" in result.stdout
     for title in SECTIONS:
         assert f"\n## {title}\n" in markdown
     assert "(depnet)" in markdown.splitlines()[0] and "Not a medical device" in markdown
-    manifest_hash = hashlib.sha256((run_folder / "manifest.csv").read_bytes()).hexdigest()
-    assert card["training_data"]["manifest_sha256"] == manifest_hash and manifest_hash in markdown
-    assert card["training_data"]["videos_per_split"] == {"train": 6, "dev": 3, "test": 3}
-    assert card["model_details"]["architecture"] == "depnet"
-    assert "CC BY-SA 4.0" in card["model_details"]["licence"]
+    data = card["training_data"]["data"]
+    assert data["manifest_sha256"] == trained_on and trained_on in markdown
+    assert data["videos_per_split"] == {"train": 4, "dev": 2}  # as trained, not as edited
+    assert card["training_data"]["train"]["max_epochs"] == 1  # config.yaml, digest checked
+    backbone = card["model_details"]["backbone"]
+    assert backbone["source"] == "RANDOM" and backbone["random"] is True
+    assert "randomly initialised" in card["model_details"]["licence"]
+    assert "CC BY-SA" not in markdown
     assert card["quantitative_analyses"]["mae"] == pytest.approx(2.0)
     assert card["evaluation_data"]["ci95"]["rmse"]
     interval = json.loads((run_folder / "model.keras.calibration.json").read_text())
-    assert interval["q"] is not None and card["metrics"]["prediction_interval"] == interval
+    assert card["metrics"]["prediction_interval"] == interval
     assert card["model_details"]["versions"]["tensorflow"]
 
 
@@ -82,6 +90,7 @@ def test_a_card_without_a_run_or_report_says_so(small_model):
     model, _ = small_model
     card = build_card(model)
     assert card["training_data"] == card["evaluation_data"] == "not recorded"
+    assert card["model_details"]["backbone"]["description"].startswith("from the configuration")
     assert card["metrics"]["prediction_interval"] == "not recorded"
     assert "## Training data\n\nnot recorded" in render_markdown(card)
 
