@@ -102,34 +102,36 @@ def progress_enabled(args):
     return not args.quiet
 
 
-def add_face_options(parser, what="videos"):
+def add_face_options(parser, what="videos", from_model=False):
     """How faces are sampled, detected and cropped from video files.
 
-    `faces`, `predict` and `explain` take the same options with the same
-    defaults, so a model is scored on the crops it was trained on.
+    `faces` takes these with `depnet faces`' defaults. `predict` and `explain`
+    (`from_model`) default to what the model recorded of its training faces,
+    so a video is scored on crops made as the model's training crops were;
+    a flag given overrides that one setting.
     """
     group = parser.add_argument_group(f"face extraction (for {what})")
-    group.add_argument(
-        "--every", type=positive_int, default=FACE_EVERY, help="sample every N-th frame"
-    )
-    group.add_argument(
-        "--max-frames",
-        type=int,
-        default=FACE_MAX_FRAMES,
-        help="then keep at most N frames, evenly spread; 0 keeps all",
-    )
-    group.add_argument(
-        "--crop",
-        choices=CROP_MODES,
-        default=CROP_MODES[0],
-        help="5-point alignment to a loose template, or a box crop",
-    )
-    group.add_argument(
-        "--detect-size",
-        type=positive_int,
-        default=FACE_DETECT_SIZE,
-        help="longer side frames are shrunk to for detection",
-    )
+
+    def default(value, text):
+        if from_model:
+            return None, f"{text} (default: as the model's training faces, else {value})"
+        return value, text
+
+    every, every_help = default(FACE_EVERY, "sample every N-th frame")
+    group.add_argument("--every", type=positive_int, default=every, help=every_help)
+    most, most_help = default(FACE_MAX_FRAMES, "then keep at most N frames, evenly spread; 0 all")
+    group.add_argument("--max-frames", type=int, default=most, help=most_help)
+    crop, crop_help = default(CROP_MODES[0], "5-point alignment to a loose template, or a box")
+    group.add_argument("--crop", choices=CROP_MODES, default=crop, help=crop_help)
+    size, size_help = default(FACE_DETECT_SIZE, "longer side frames are shrunk to for detection")
+    group.add_argument("--detect-size", type=positive_int, default=size, help=size_help)
+    if from_model:
+        group.add_argument(
+            "--face-size",
+            type=positive_int,
+            help="side of the face crops, before the model's own resize (default: as the "
+            "model's training faces, else the model's input size)",
+        )
 
 
 def face_options(args):
@@ -140,3 +142,16 @@ def face_options(args):
         raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
     options = {"every": args.every, "max_frames": args.max_frames or None, "crop": args.crop}
     return FaceDetector(detect_size=args.detect_size), options
+
+
+def face_overrides(args):
+    """The face settings given on the command line (`from_model` flags), for `replay_settings`."""
+    if args.max_frames is not None and args.max_frames < 0:
+        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
+    return {
+        "size": args.face_size,
+        "crop": args.crop,
+        "every": args.every,
+        "max_frames": args.max_frames,
+        "detect_size": args.detect_size,
+    }

@@ -6,7 +6,7 @@ from depnet_tf.cli.common import (
     CommandError,
     add_command,
     add_face_options,
-    face_options,
+    face_overrides,
     positive_int,
     print_json,
 )
@@ -66,7 +66,7 @@ def add_parser(subparsers):
         default=SIGNATURES[0],
         help="with a SavedModel: serving_encoded sends the frames' image bytes",
     )
-    add_face_options(predict, "a video input; use the training faces' settings")
+    add_face_options(predict, "a video input", from_model=True)
     predict.set_defaults(run=run_predict)
 
 
@@ -121,12 +121,11 @@ def run_export(args):
 def run_predict(args):
     from depnet_tf.export import load_predictor, predict_path
 
-    detector, options = face_options(args)
+    options = face_overrides(args)
     result = predict_path(
         args.input,
         load_predictor(args.model, signature=args.signature),
         clips=args.clips,
-        detector=detector,
         progress=not args.quiet,
         **options,
     )

@@ -4,7 +4,7 @@ from depnet_tf.cli.common import (
     CommandError,
     add_command,
     add_face_options,
-    face_options,
+    face_overrides,
     positive_int,
     print_json,
 )
@@ -25,7 +25,7 @@ def add_parser(subparsers):
         help="evenly spread clips, as `depnet predict` takes them",
     )
     parser.add_argument("--json", action="store_true", help="print explain.json's summary as JSON")
-    add_face_options(parser, "a video input; use the training faces' settings")
+    add_face_options(parser, "a video input", from_model=True)
     parser.set_defaults(run=run)
 
 
@@ -39,14 +39,13 @@ def run(args):
             f"{args.model}: Grad-CAM needs the Keras model (.keras); an exported "
             "model keeps no access to its layers' gradients"
         )
-    detector, options = face_options(args)
+    options = face_overrides(args)
     model = load_regressor(args.model)
     result = explain_path(
         args.input,
         model,
         args.out,
         clips=args.clips,
-        detector=detector,
         progress=not args.quiet,
         **options,
     )

@@ -1,7 +1,7 @@
 """The frames of one video or frame folder, sampled as `predict` and `explain` take them.
 
-A video goes through face extraction first (aligned crops at the model's size,
-in a temporary folder); a folder is read as OpenFace output. The samples are K
+A video goes through face extraction first (crops made as the model's training
+faces were, in a temporary folder); a folder is read as OpenFace output. The samples are K
 evenly spread clips (or frames, for the single-image models), read by the one
 frame reader, so they are exactly what evaluation feeds the model.
 """
@@ -20,13 +20,16 @@ from depnet_tf.faces.openface import aligned_dir
 
 
 @contextlib.contextmanager
-def source_frames(path, image_size, detector=None, progress=False, **face_options):
+def source_frames(path, settings, detector=None, progress=False):
     """Yield the [(frame number, image path)] of a video's faces or of a frame folder.
 
-    A video's faces are extracted as `depnet faces` extracts them, with the same
-    defaults; `face_options` (`every`, `max_frames`, `crop`) and `detector` change
-    them as that command's flags do. Score a video with the options its model's
-    training faces were extracted with, or the model sees other crops.
+    A video's faces are extracted as `depnet faces` extracted the model's
+    training faces: `settings` (`faces.extract.replay_settings`: crop size and
+    mode, detector size, sampling) say how. The crops are written at the crop
+    size and then read, like any frame folder, by the one frame reader, which
+    resizes them to the model's size: so a video scores exactly as `evaluate`
+    scores the frames `depnet faces` extracted from it. `detector` is used when
+    its detector size is the settings'.
     """
     path = os.fspath(path)
     if files.isdir(path):
@@ -37,14 +40,18 @@ def source_frames(path, image_size, detector=None, progress=False, **face_option
     from depnet_tf.faces.detector import FaceDetector
     from depnet_tf.faces.extract import extract_faces
 
+    if detector is None or detector.detect_size != settings["detect_size"]:
+        detector = FaceDetector(detect_size=settings["detect_size"])
     with tempfile.TemporaryDirectory() as folder:  # a URL video: `VideoReader` downloads it
         result = extract_faces(
             path,
             folder,
-            detector or FaceDetector(),
-            image_size=image_size,
+            detector,
+            every=settings["every"],
+            max_frames=settings["max_frames"],
+            crop=settings["crop"],
+            image_size=settings["size"],
             progress=progress,
-            **face_options,
         )
         yield list_frames(aligned_dir(folder, result.stem))
 

@@ -32,16 +32,20 @@ def explain_path(
 ):
     """Explain a `DepressionRegressor`'s score of a video or frame folder into `out_dir`.
 
-    A video's faces are extracted as `predict_path` extracts them (`detector`,
-    `face_options`).
+    A video's faces are extracted as `predict_path` extracts them: as the
+    model's training faces were (`detector`, and `face_options` to override).
 
     Returns:
         The `explain.json` content (a dict).
     """
     if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
         raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
+    from depnet_tf.faces.extract import replay_settings
+
     config, single = model.config, not model.architecture.is_sequence
-    with source_frames(path, config.image_size, detector, progress, **face_options) as frames:
+    recorded = (getattr(model, "provenance", None) or {}).get("faces")
+    settings = replay_settings(recorded, config.image_size, **face_options)
+    with source_frames(path, settings, detector, progress) as frames:
         batch, numbers = clip_frames(
             frames,
             config.num_frames,

@@ -10,6 +10,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from depnet_tf import files
 from depnet_tf.constants import EVAL_CLIPS
 from depnet_tf.data.inputs import clip_files, clip_frames, source_frames
 from depnet_tf.errors import DataError, ModelFileError
@@ -30,6 +31,7 @@ class KerasRunner(Runner):
         calibration = read_calibration(path, digest) if path else None
         super().__init__(path or model.name, input_shape(model), calibration, digest)
         self.model = model
+        self.faces = (getattr(model, "provenance", None) or {}).get("faces")
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
     def run(self, samples):
@@ -56,6 +58,7 @@ class SavedModelRunner(Runner):
             fingerprint.get("calibration"),
             fingerprint.get("weights_sha256"),
         )
+        self.faces = (fingerprint.get("provenance") or {}).get("faces")
 
     def run(self, samples):
         return {name: value.numpy() for name, value in self._serve(frames=samples).items()}
@@ -131,17 +134,25 @@ def load_predictor(path, signature="serving_default"):
 def predict_path(path, predictor, clips=EVAL_CLIPS, detector=None, progress=False, **face_options):
     """Estimate the BDI-II score of a video file or a folder of face frames.
 
-    A video goes through face extraction first (aligned crops at the model's
-    size); a folder is read as OpenFace output. Returns a dict with the mean
-    score over `clips` evenly spread clips, its Table 1 band and the spread.
-    `progress` shows a progress bar over the face extraction; `detector` and
-    `face_options` (`every`, `max_frames`, `crop`) extract a video's faces as
-    `depnet faces` does with the same settings (its defaults by default).
+    A folder is read as OpenFace output. A video goes through face extraction
+    first, redoing what the model recorded of its training faces (crop size and
+    mode, detector size, sampling; `faces.extract.replay_settings`), so it
+    scores as `depnet evaluate` scored the frames `depnet faces` made of it.
+    `face_options` (`size`, `crop`, `every`, `max_frames`, `detect_size`)
+    override them; a model without a record gets `depnet faces`' defaults at its
+    own input size. Returns a dict with the mean score over `clips` evenly
+    spread clips, its Table 1 band, the spread, the model's weights digest and,
+    for a video, the face settings used.
     """
+    from depnet_tf.faces.extract import replay_settings
+
     if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
         raise ValueError(f"`clips` must be a positive integer. Received: clips={clips!r}")
-    with source_frames(path, predictor.image_size, detector, progress, **face_options) as frames:
-        return _predict_frames(os.fspath(path), frames, predictor, clips)
+    settings = replay_settings(predictor.faces, predictor.image_size, **face_options)
+    with source_frames(path, settings, detector, progress) as frames:
+        result = _predict_frames(os.fspath(path), frames, predictor, clips)
+    result["faces"] = None if files.isdir(os.fspath(path)) else settings
+    return result
 
 
 def _predict_frames(source, frames, predictor, clips):

@@ -23,6 +23,7 @@ class Runner:
         self.sample_shape = tuple(int(d) for d in input_shape[1:])
         self.calibration = calibration  # the conformal record (`depnet calibrate`), or None
         self.model_sha256 = model_sha256  # the weights digest of the model behind it, or None
+        self.faces = None  # how the model's training faces were made, when it recorded it
 
     @property
     def single_frame(self):
@@ -98,3 +99,9 @@ def sidecar_record(path):
     if record is None:
         return None, None
     return check_calibration(record.get("calibration"), sidecar), record.get("weights_sha256")
+
+
+def sidecar_faces(path):
+    """The training faces' settings an exported file's sidecar records, or None."""
+    record = read_record(f"{path}.json", "sidecar file") or {}
+    return (record.get("provenance") or {}).get("faces")

@@ -133,6 +133,7 @@ def export_fingerprint(model, calibration=None):
         "config": model.config.to_dict(),
         "weights_sha256": weights_hash(model),
         "calibration": calibration,
+        "provenance": dict(getattr(model, "provenance", None) or {}),
     }
 
 
@@ -248,6 +249,7 @@ def signature_metadata(model, calibration=None):
 
     return {
         "weights_sha256": weights_hash(model),
+        "provenance": dict(getattr(model, "provenance", None) or {}),
         "inputs": {
             "frames": {
                 "dtype": "uint8",

@@ -58,6 +58,35 @@ def face_settings(detector, every, max_frames, crop, image_size):
     }
 
 
+def replay_settings(recorded=None, model_size=None, **overrides):
+    """The face settings that redo a model's training faces for a new video.
+
+    Starts from `depnet faces`' defaults (crops at `model_size`), takes what
+    the model recorded of its training faces (`recorded`, `face_settings`'
+    keys), then the `overrides` that are not None (`size`, `crop`, `every`,
+    `max_frames`, `detect_size`). `max_frames` 0 means all frames.
+    """
+    from depnet_tf.constants import FACE_DETECT_SIZE
+
+    settings = {
+        "size": model_size,
+        "crop": CROP_MODES[0],
+        "every": FACE_EVERY,
+        "max_frames": FACE_MAX_FRAMES,
+        "detect_size": FACE_DETECT_SIZE,
+    }
+    for key in settings:
+        if recorded and recorded.get(key, settings[key]) is not None:
+            settings[key] = recorded.get(key, settings[key])
+        if overrides.get(key) is not None:
+            settings[key] = overrides[key]
+    if settings["max_frames"] == 0:
+        settings["max_frames"] = None
+    if settings["size"] is None:
+        raise ValueError("the face crop size is not known: pass `size` (or `model_size`)")
+    return settings
+
+
 def record_path(out_dir, stem):
     return os.path.join(out_dir, f"{stem}{RECORD_SUFFIX}")
 
