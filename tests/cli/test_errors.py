@@ -182,10 +182,12 @@ def test_subject_in_two_splits(tmp_path):
 @pytest.mark.parametrize(
     "setting, expected",
     [
-        ("data.batch_size=x", "'data.batch_size' must be an integer >= 1. Received: 'x'"),
-        ("data.batch_size=0", "'data.batch_size' must be an integer >= 1. Received: 0"),
-        ("train.max_epochs=0", "'train.max_epochs' must be an integer >= 1. Received: 0"),
-        ("train.base_lr=-1", "'train.base_lr' must be a number > 0"),
+        ("data.batch_size=x", "'data.batch_size' must be an integer in 1..4096 (4096 clips"),
+        ("data.batch_size=0", "'data.batch_size' must be an integer in 1..4096"),
+        ("data.batch_size=0", "Received: 0"),
+        ("train.max_epochs=0", "'train.max_epochs' must be an integer in 1..1000000"),
+        ("train.base_lr=-1", "'train.base_lr' must be a number in (0, 1e+30]"),
+        ("train.base_lr=.nan", "'train.base_lr' must be a number in (0, 1e+30]"),
         ("train.end_to_end=maybe", "'train.end_to_end' must be true or false"),
     ],
 )
