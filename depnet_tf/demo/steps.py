@@ -20,15 +20,26 @@ def say(log, message):
 def choose_backbone(settings, folder, log=print):
     """The backbone weight file of the demo, and a description of it.
 
-    "auto" takes keras-vggface's cached VGGFace2 file when there is one (it never
-    downloads); otherwise a randomly initialised SENet50 (seeded) is saved to
+    "auto" takes keras-vggface's cached VGGFace2 file when there is one and it
+    fits SENet50 (it never downloads); otherwise a randomly initialised SENet50 (seeded) is saved to
     `folder/backbone.weights.h5`, so that the cache and training agree on it.
     """
-    from depnet_tf.weights import cached_vggface2
+    from depnet_tf.weights import WeightsError, cached_vggface2, inspect_weights
 
     choice = settings.backbone_weights
     if choice == "auto":
         choice = cached_vggface2(include_top=False)
+        if choice:
+            # A cached file is used only if it is whole and fits SENet50 (a killed
+            # copy or an empty placeholder must not pass for VGGFace2 weights).
+            try:
+                found = inspect_weights(choice)
+                problem = None if found["fits"] else found["problems"]
+            except WeightsError as error:
+                problem = str(error)
+            if problem:
+                say(log, f"backbone: ignoring the cached {choice}: {problem}")
+                choice = None
     if choice:
         say(log, f"backbone: VGGFace2 SENet50 weights from {choice}")
         return choice, f"vggface2 ({choice})"

@@ -130,8 +130,19 @@ def test_damaged_cache_entry(tmp_path):
     entry = os.path.join(cache, "v0.npz")
     with open(entry, "r+b") as file:
         file.truncate(os.path.getsize(entry) // 2)
-    result = depnet("evaluate", tmp_path / "no.keras", config["data"]["manifest"])
-    one_error_line(result, "evaluate")  # (missing model: checked before the cache)
+    # A model whose backbone is the cache's, so evaluate gets as far as the entry.
+    model = tmp_path / "model.keras"
+    python(
+        "import sys, yaml, depnet_tf as d\n"
+        "config = yaml.safe_load(open(sys.argv[1]))\n"
+        "d.build_depnet(d.DepNetConfig(**config['model'])).save(sys.argv[2])",
+        config_path,
+        model,
+    )
+    manifest = config["data"]["manifest"]
+    result = depnet("evaluate", model, manifest, "--split", "train", "--cache", cache)
+    line = one_error_line(result, "evaluate")
+    assert entry in line and "damaged cache entry" in line
 
     result = depnet("train", "--config", config_path)
     line = one_error_line(result, "train")

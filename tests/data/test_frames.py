@@ -37,12 +37,40 @@ def test_predict_and_dataset_paths_give_identical_model_inputs(tmp_path, size):
     np.testing.assert_array_equal(training_inputs, served_inputs.astype(np.float32))
 
 
+def halve_antialiased(image):
+    """A 2x antialiased bilinear downscale written out: a triangle filter of radius 2 input
+    pixels centred at 2i + 0.5, so the weights [1, 3, 3, 1] / 8 along each axis (renormalised
+    where they fall off the edge)."""
+    image = image.astype(np.float64)
+
+    def along(axis, data):
+        size = data.shape[axis] // 2
+        out = np.zeros_like(np.take(data, range(size), axis=axis))
+        for i in range(size):
+            taps = [(2 * i - 1, 1), (2 * i, 3), (2 * i + 1, 3), (2 * i + 2, 1)]
+            taps = [(j, w) for j, w in taps if 0 <= j < data.shape[axis]]
+            total = sum(w for _, w in taps)
+            value = sum(w * np.take(data, j, axis=axis) for j, w in taps) / total
+            index = [slice(None)] * data.ndim
+            index[axis] = i
+            out[tuple(index)] = value
+        return out
+
+    return along(1, along(0, image))
+
+
 def test_resized_frames_are_whole_values(tmp_path):
-    folder = write_openface_folder(tmp_path, frames=1, ext="png")
-    image = read_frames([p for _, p in list_frames(folder)], 64)[0]
+    folder = write_openface_folder(tmp_path, frames=1, ext="png")  # 112 px of noise
+    image = read_frames([p for _, p in list_frames(folder)], 56)[0]
     direct = cv2.cvtColor(cv2.imread(str(next(folder.iterdir()))), cv2.COLOR_BGR2RGB)
-    # An antialiased downscale: each output pixel is close to the mean of its 1.75 px patch.
-    assert abs(float(image.mean()) - float(direct.mean())) < 1.0
+    expected = np.round(halve_antialiased(direct))
+    assert image.dtype == np.uint8  # whole 0-255 values, as a client sends them
+    difference = np.abs(image.astype(np.float64) - expected)
+    # Equal but where float rounding lands on .5 (a handful of pixels, by one).
+    assert difference.max() <= 1 and (difference == 0).mean() > 0.99
+    # Plain bilinear (no antialiasing) would differ by tens on noise: the test can tell.
+    plain = cv2.resize(direct, (56, 56), interpolation=cv2.INTER_NEAREST).astype(np.float64)
+    assert np.abs(plain - expected).mean() > 10
 
 
 def test_read_frames_names_an_unreadable_file(tmp_path):

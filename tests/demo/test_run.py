@@ -82,6 +82,11 @@ def test_cli_rejects_bad_sizes(capsys, tmp_path):
 
 def test_backbone_is_vggface2_when_cached(tmp_path, monkeypatch):
     from depnet_tf.demo.steps import choose_backbone
+    from tests.weights.reference import (
+        keras_vggface_layers,
+        random_state_dict,
+        write_keras_vggface_h5,
+    )
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     messages = []
@@ -90,6 +95,12 @@ def test_backbone_is_vggface2_when_cached(tmp_path, monkeypatch):
     assert description.startswith("random") and "RANDOMLY INITIALISED" in messages[0]
     cached = tmp_path / "models" / "vggface" / "rcmalli_vggface_tf_notop_senet50.h5"
     cached.parent.mkdir(parents=True)
-    cached.write_bytes(b"")
+    cached.write_bytes(b"")  # an empty placeholder is no VGGFace2 file
+    path, description = choose_backbone(DemoSettings(image_size=32), str(tmp_path), messages.append)
+    assert description.startswith("random") and f"ignoring the cached {cached}" in messages[-2]
+    # keras-vggface's real layout (every SENet50 layer, random values): taken.
+    write_keras_vggface_h5(
+        cached, keras_vggface_layers({k: v for k, v in random_state_dict(1).items()})
+    )
     path, description = choose_backbone(DemoSettings(image_size=32), str(tmp_path), messages.append)
     assert path == str(cached) and description.startswith("vggface2")
