@@ -77,9 +77,10 @@ def run_export(args):
     from depnet_tf.export import export_version
     from depnet_tf.export.model_card import report_record
     from depnet_tf.models.loading import load_regressor
+    from depnet_tf.models.regressor import weights_hash
 
     model = load_regressor(args.model)
-    calibration = read_calibration(args.model)
+    calibration = read_calibration(args.model, weights_hash(model))
     report = None
     if args.report:
         report = report_record(args.report, args.report_model)

@@ -79,6 +79,8 @@ def run_report(args):
                 f"got {len(args.calibration)}"
             )
         calibrations = {n: read_predictions(p) for n, p in zip(models, args.calibration)}
+        for (name, (path, table)), calibration_path in zip(inputs.items(), args.calibration):
+            check_same_model(table, path, calibrations[name], calibration_path)
     histories = {}
     for name, (path, _) in inputs.items():
         history = os.path.join(os.path.dirname(files.absolute(path)), "history.csv")
@@ -120,15 +122,38 @@ def run_calibrate(args):
     return 0
 
 
+def check_same_model(table, path, other, other_path):
+    """Refuse two predictions files that record different models (unrecorded: accepted)."""
+    from depnet_tf.errors import DataError
+    from depnet_tf.evaluation.per_video import model_of
+
+    first, second = model_of(table, path), model_of(other, other_path)
+    if first and second and first != second:
+        raise DataError(
+            f"{other_path}: predictions of the model with weights {second}, but {path} "
+            f"holds those of {first}; a model's calibration must be its own"
+        )
+
+
 def explain_first_model(args, models):
     """Grad-CAM grids of the first model's best- and worst-predicted videos: {title: PNG}."""
     from depnet_tf.data import Manifest
+    from depnet_tf.errors import DataError
+    from depnet_tf.evaluation.per_video import model_of
     from depnet_tf.explain import explain_extremes
     from depnet_tf.models.loading import load_regressor
+    from depnet_tf.models.regressor import weights_hash
 
     name, table = next(iter(models.items()))
+    model = load_regressor(args.model)
+    made_by = model_of(table, name)
+    if made_by and made_by != weights_hash(model):
+        raise DataError(
+            f"{args.model}: has weights {weights_hash(model)}, but the predictions of {name!r} "
+            f"were made by {made_by}; explain the model that made them"
+        )
     found = explain_extremes(
-        load_regressor(args.model),
+        model,
         Manifest.read(args.manifest),
         table,
         os.path.join(args.out, "explain"),

@@ -70,9 +70,14 @@ def test_a_retrained_model_never_serves_the_old_interval(trained, tmp_path):
         line = one_error_line(depnet(*command), command[0])
         assert str(calibration) in line, line
         assert summary["weights_sha256"] in line and again["weights_sha256"] in line, line
-    # calibrate refuses another model's predictions.
+    # calibrate refuses another model's predictions, and so does report.
     line = one_error_line(depnet("calibrate", model, old_dev), "calibrate")
     assert str(old_dev) in line and summary["weights_sha256"] in line, line
+    new_dev = work / "new_dev.csv"
+    _ok(depnet("evaluate", model, work / "manifest.csv", "--split", "dev", "-o", new_dev))
+    result = depnet("report", new_dev, "--calibration", old_dev, "--out", work / "report")
+    line = one_error_line(result, "report")
+    assert str(old_dev) in line and "a model's calibration must be its own" in line, line
 
 
 # 2. A restart with another config.
@@ -110,7 +115,9 @@ def test_a_killed_run_resumes_only_with_its_own_config(tmp_path):
     assert "--restart" in line, line
     # The same config resumes it; then another config with --restart starts over.
     resumed = json.loads(_ok(depnet("train", "--config", config)).stdout)
-    assert resumed["epochs"] == 3
+    assert resumed["epochs"] == 2  # epochs 1 and 2: epoch 0 came from the backup
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert list(history["epoch"]) == [0, 1, 2]
     restarted = json.loads(_ok(depnet("train", "--config", other, "--restart")).stdout)
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert list(history["epoch"]) == [0, 1, 2]  # the new run's epochs only

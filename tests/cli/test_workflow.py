@@ -49,11 +49,9 @@ def test_readme_workflow_as_separate_processes(avec_dataset, tmp_path):
     test_video = next((videos / "Testing").rglob("*.avi"))
     scored = {}
     for source in (model, version, tmp_path / "serving" / "depnet-v1-dynamic.tflite"):
-        # The faces of the data set were detected at 160 px (tests.cli.dataset):
-        # predict extracts the video's faces with the same settings.
-        result = depnet(
-            "predict", test_video, "--model", source, "--clips", 3, "--json", "--detect-size", 160
-        )
+        # The faces of the data set were detected at 160 px (tests.cli.dataset); the
+        # model recorded it, and predict extracts the video's faces the same way.
+        result = depnet("predict", test_video, "--model", source, "--clips", 3, "--json")
         assert result.returncode == 0, result.stderr
         scored[str(source)] = json.loads(result.stdout)["bdi_ii"]
     keras_score, served, lite = scored.values()
