@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 
 from depnet_tf import files
+from depnet_tf.digests import file_sha256
 from depnet_tf.errors import WeightsError
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,6 @@ def expected_sha256(sha256=None):
     """The digest a download (or a cached file) must have, lower-case hex, or None."""
     value = sha256 or os.environ.get("DEPNET_VGGFACE2_SHA256") or None
     return value.strip().lower() if value else None
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_sha256(path, sha256=None):
