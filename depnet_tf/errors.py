@@ -11,7 +11,11 @@ def excerpt(value, limit=60):
     text = repr(value)
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 20]}...{text[-12:]} ({len(text)} characters)"
+    size = len(value) if isinstance(value, (str, list, tuple, dict)) else len(text)
+    unit = "characters" if isinstance(value, str) else "items"
+    if not isinstance(value, (str, list, tuple, dict)):
+        unit = "characters"
+    return f"{text[: limit - 20]}...{text[-12:]} ({size} {unit})"
 
 
 class DepNetError(ValueError):
