@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from depnet_tf.cli.main import build_parser
 from depnet_tf.demo import DemoSettings
 
@@ -20,3 +22,27 @@ def test_help_states_the_real_defaults(capsys):
     ]:
         match = re.search(re.escape(option) + r" \S+ [^()]*\(default (\d+)\)", text)
         assert match and int(match.group(1)) == getattr(defaults, field), option
+
+
+@pytest.mark.large
+def test_two_fresh_demo_runs_give_identical_numbers(tmp_path):
+    """`depnet demo` twice, each a fresh process with the same seed: the same report."""
+    import json
+
+    from tests.cli.process import depnet
+
+    reports = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = depnet(
+            "-q", "demo", "--out", out, "--videos", 12, "--frames", 8, "--epochs", 1,
+            "--image-size", 32, "--seed", 5,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        report = json.loads((out / "report.json").read_text())
+        reports.append(json.loads(json.dumps(report).replace(str(out), "OUT")))
+    first, second = reports
+    for report in reports:  # timings differ, everything else must not
+        report.pop("seconds"), report.pop("stage_seconds", None)
+    assert first == second
+    assert first["rmse"] > 0 and first["prediction"]["savedmodel_bdi_ii"] >= 0
