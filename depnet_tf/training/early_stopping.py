@@ -58,10 +58,13 @@ class IterationEarlyStopping(keras.callbacks.Callback):
     def _watch(self, model):
         """Wrap `model.compute_loss` so the train step captures the best weights."""
         with model.distribute_strategy.scope():
-            # Updated identically by every replica (the loss is all-reduced first).
+            # Each replica keeps its own copy (sync on read: an assignment inside the
+            # step's `tf.cond` needs no cross-replica call, which TensorFlow does not
+            # allow there). The copies agree: the loss is all-reduced before the
+            # decision, and the trainable variables are mirrored. Reads take the first.
             options = dict(
                 trainable=False,
-                synchronization=tf.VariableSynchronization.ON_WRITE,
+                synchronization=tf.VariableSynchronization.ON_READ,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
             self._best_loss = tf.Variable(math.inf, dtype=tf.float32, **options)

@@ -66,7 +66,7 @@ def test_every_architecture_through_every_command(arch, avec_dataset, tmp_path):
     scores = json.loads(result.stdout)
     assert scores["videos"] == 2 and scores["clips"] == 6 and np.isfinite(scores["rmse"])
     clips = (tmp_path / "test.clips.csv").read_text().splitlines()
-    assert clips[0] == "video_id,clip,frames,label,prediction" and len(clips) == 7
+    assert clips[0] == "video_id,clip,frames,label,prediction,model_sha256" and len(clips) == 7
     frames_per_clip = len(clips[1].split(",")[2].split())
     assert frames_per_clip == (3 if sequence else 1)
 

@@ -17,6 +17,11 @@ model = d.build_depnet(d.DepNetConfig(num_frames=3, image_size=32, branch_filter
 model.get_layer("bdi_ii").bias.assign([20.0])
 model.save(sys.argv[1])
 """
+DIGEST = """
+import sys, depnet_tf as d
+from depnet_tf.models.regressor import weights_hash
+print(weights_hash(d.load_model(sys.argv[1])))
+"""
 SIGNATURE = """
 import sys, json, numpy as np, tensorflow as tf
 serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
@@ -40,6 +45,8 @@ def test_calibrate_then_predict_and_export(tmp_path):
     dev = pd.DataFrame(
         {"video_id": [f"d{i}" for i in range(10)], "label": 30.0, "prediction": 30.0 + residuals}
     )
+    # Residuals chosen here (so q is known), stamped as this model's predictions.
+    dev["model_sha256"] = python(DIGEST, model).stdout.strip()
     dev.to_csv(tmp_path / "dev.csv", index=False)
     result = depnet("calibrate", model, tmp_path / "dev.csv")
     assert result.returncode == 0, result.stderr
@@ -71,10 +78,13 @@ def test_calibrate_then_predict_and_export(tmp_path):
 
 def test_too_few_calibration_videos_say_unbounded(tmp_path):
     model = tmp_path / "m.keras"
-    model.write_bytes(b"not needed: calibrate only stores the record beside the file")
-    pd.DataFrame({"video_id": ["a", "b"], "label": [1.0, 2.0], "prediction": [2.0, 2.0]}).to_csv(
-        tmp_path / "dev.csv", index=False
-    )
+    python(SAVE_MODEL, model)
+    dev = pd.DataFrame({"video_id": ["a", "b"], "label": [1.0, 2.0], "prediction": [2.0, 2.0]})
+    dev.to_csv(tmp_path / "unstamped.csv", index=False)
+    result = depnet("calibrate", model, tmp_path / "unstamped.csv")
+    assert result.returncode == 2 and "does not say which model made" in result.stderr
+    dev["model_sha256"] = python(DIGEST, model).stdout.strip()
+    dev.to_csv(tmp_path / "dev.csv", index=False)
     result = depnet("calibrate", model, tmp_path / "dev.csv")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)

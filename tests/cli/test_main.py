@@ -83,7 +83,13 @@ def test_faces_predict_and_explain_extract_faces_alike(tmp_path, capsys):
         parser.parse_args(["predict", "v.mp4", "--model", "m.keras"]),
         parser.parse_args(["explain", "v.mp4", "--model", "m.keras", "--out", "o"]),
     ]
-    assert len({tuple(getattr(a, k) for k in keys) for a in defaults}) == 1
+    # faces states its defaults; predict and explain default to what the model recorded of
+    # its training faces (None here), and to faces' own defaults when it recorded nothing.
+    from depnet_tf.faces.extract import replay_settings
+
+    assert {tuple(getattr(a, k) for k in keys) for a in defaults[1:]} == {(None,) * 4}
+    unrecorded = replay_settings(None, 64)
+    assert tuple(getattr(defaults[0], k) for k in keys) == tuple(unrecorded[k] for k in keys)
 
     for argv in (
         ["faces", str(tmp_path), "--out", str(tmp_path / "o")],
