@@ -16,11 +16,8 @@ model = d.build_depnet(d.DepNetConfig(num_frames=3, image_size=32, branch_filter
                                       hlf_channels=4, fc_units=8))
 model.get_layer("bdi_ii").bias.assign([20.0])
 model.save(sys.argv[1])
-"""
-DIGEST = """
-import sys, depnet_tf as d
 from depnet_tf.models.regressor import weights_hash
-print(weights_hash(d.load_model(sys.argv[1])))
+print(weights_hash(model))  # the digest its predictions carry
 """
 SIGNATURE = """
 import sys, json, numpy as np, tensorflow as tf
@@ -33,7 +30,7 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))
 @pytest.mark.large
 def test_calibrate_then_predict_and_export(tmp_path):
     model = tmp_path / "m.keras"
-    python(SAVE_MODEL, model)
+    digest = python(SAVE_MODEL, model).stdout.strip()
     write_frames(str(tmp_path), videos=1, frames=6)
     frames = tmp_path / "v0_aligned"
 
@@ -46,7 +43,7 @@ def test_calibrate_then_predict_and_export(tmp_path):
         {"video_id": [f"d{i}" for i in range(10)], "label": 30.0, "prediction": 30.0 + residuals}
     )
     # Residuals chosen here (so q is known), stamped as this model's predictions.
-    dev["model_sha256"] = python(DIGEST, model).stdout.strip()
+    dev["model_sha256"] = digest
     dev.to_csv(tmp_path / "dev.csv", index=False)
     result = depnet("calibrate", model, tmp_path / "dev.csv")
     assert result.returncode == 0, result.stderr
@@ -78,12 +75,12 @@ def test_calibrate_then_predict_and_export(tmp_path):
 
 def test_too_few_calibration_videos_say_unbounded(tmp_path):
     model = tmp_path / "m.keras"
-    python(SAVE_MODEL, model)
+    digest = python(SAVE_MODEL, model).stdout.strip()
     dev = pd.DataFrame({"video_id": ["a", "b"], "label": [1.0, 2.0], "prediction": [2.0, 2.0]})
     dev.to_csv(tmp_path / "unstamped.csv", index=False)
     result = depnet("calibrate", model, tmp_path / "unstamped.csv")
     assert result.returncode == 2 and "does not say which model made" in result.stderr
-    dev["model_sha256"] = python(DIGEST, model).stdout.strip()
+    dev["model_sha256"] = digest
     dev.to_csv(tmp_path / "dev.csv", index=False)
     result = depnet("calibrate", model, tmp_path / "dev.csv")
     assert result.returncode == 0, result.stderr

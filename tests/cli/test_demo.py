@@ -35,7 +35,7 @@ def test_two_fresh_demo_runs_give_identical_numbers(tmp_path):
     for run in ("a", "b"):
         out = tmp_path / run
         result = depnet(
-            "-q", "demo", "--out", out, "--videos", 12, "--frames", 8, "--epochs", 1,
+            "-q", "demo", "--out", out, "--videos", 8, "--frames", 6, "--epochs", 1,
             "--image-size", 32, "--seed", 5,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]

@@ -109,7 +109,7 @@ def _manifest_rows(rng, frames):
 def test_fuzzed_manifests_never_write_outside_the_cache_folder(tmp_path, frames, capsys):
     rng = random.Random(20261130)
     outcomes = {0: 0, 1: 0, 2: 0}
-    for case in range(200):
+    for case in range(120):
         work = tmp_path / f"case{case}"
         (work / "deep" / "er").mkdir(parents=True)
         manifest = work / "deep" / "manifest.csv"
@@ -124,7 +124,7 @@ def test_fuzzed_manifests_never_write_outside_the_cache_folder(tmp_path, frames,
         assert not os.path.exists("/tmp/depnet-fuzz-absolute.npz")
         outcomes[code] += 1
     # Both kinds happen: the fuzzing reaches the cache, and it reaches the refusals.
-    assert outcomes[0] >= 10 and outcomes[2] >= 100, outcomes
+    assert outcomes[0] >= 6 and outcomes[2] >= 60, outcomes
 
 
 CONFIG_VALUES = [
