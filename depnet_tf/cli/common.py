@@ -138,16 +138,15 @@ def face_options(args):
     """(detector, keyword arguments of `extract_faces`) from `add_face_options`' flags."""
     from depnet_tf.faces.detector import FaceDetector
 
-    if args.max_frames < 0:
-        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
+    _check_max_frames(args.max_frames)
     options = {"every": args.every, "max_frames": args.max_frames or None, "crop": args.crop}
     return FaceDetector(detect_size=args.detect_size), options
 
 
 def face_overrides(args):
     """The face settings given on the command line (`from_model` flags), for `replay_settings`."""
-    if args.max_frames is not None and args.max_frames < 0:
-        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {args.max_frames}")
+    if args.max_frames is not None:
+        _check_max_frames(args.max_frames)
     return {
         "size": args.face_size,
         "crop": args.crop,
@@ -155,3 +154,8 @@ def face_overrides(args):
         "max_frames": args.max_frames,
         "detect_size": args.detect_size,
     }
+
+
+def _check_max_frames(value):
+    if value < 0:
+        raise CommandError(f"--max-frames must be 0 (all) or more. Received: {value}")

@@ -146,10 +146,10 @@ def explain_first_model(args, models):
 
     name, table = next(iter(models.items()))
     model = load_regressor(args.model)
-    made_by = model_of(table, name)
-    if made_by and made_by != weights_hash(model):
+    made_by, digest = model_of(table, name), weights_hash(model)
+    if made_by and made_by != digest:
         raise DataError(
-            f"{args.model}: has weights {weights_hash(model)}, but the predictions of {name!r} "
+            f"{args.model}: has weights {digest}, but the predictions of {name!r} "
             f"were made by {made_by}; explain the model that made them"
         )
     found = explain_extremes(

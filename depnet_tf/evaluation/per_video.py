@@ -144,20 +144,22 @@ def evaluate_split(
     for column in ("subject", "session", "task"):
         if column in rows:
             videos[column] = rows.loc[videos["video_id"], column].to_numpy()
-    stamp_model(videos, model)
-    stamp_model(clip_table, model)
+    stamp_model((videos, clip_table), model)
     return Evaluation(videos, clip_table, summarize(videos, clip_table))
 
 
 MODEL_COLUMN = "model_sha256"  # which model made a predictions CSV (`models.weights_hash`)
 
 
-def stamp_model(table, model):
-    """Add the `model_sha256` column: the weights digest of the model that made `table`."""
+def stamp_model(tables, model):
+    """Add the `model_sha256` column, the weights digest of the model that made them, to
+    each of `tables` (the digest is computed once: it reads every weight)."""
     from depnet_tf.models.regressor import weights_hash
 
-    table[MODEL_COLUMN] = weights_hash(model)
-    return table
+    digest = weights_hash(model)
+    for table in tables:
+        table[MODEL_COLUMN] = digest
+    return tables
 
 
 def model_of(table, path):

@@ -103,7 +103,7 @@ def training_record(model, model_path=None):
         "faces": record.get("faces") or NOT_RECORDED,
         "versions": record.get("versions") or NOT_RECORDED,
     }
-    config = _run_config(model_path)
+    config = run_config(model_path)
     if config is not None:
         from depnet_tf.digests import config_sha256
 
@@ -143,7 +143,7 @@ def _licence_kind(backbone):
     return "unknown"
 
 
-def _run_config(model_path):
+def run_config(model_path):
     """The run's `config.yaml` beside the model file, or None."""
     if model_path is None:
         return None

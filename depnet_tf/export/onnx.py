@@ -5,7 +5,7 @@ in, `bdi_ii` float32 [None] and `severity` int32 [None] out, preprocessing insid
 """
 
 from depnet_tf.errors import ExportError, ModelFileError
-from depnet_tf.export.runner import Runner, sidecar_faces, sidecar_record
+from depnet_tf.export.runner import Runner, sidecar_record
 from depnet_tf.export.savedmodel import serving_function, write_sidecar
 from depnet_tf.files import atomic_path, isfile, open_file
 
@@ -104,7 +104,6 @@ class OnnxRunner(Runner):
                 f"{path}: not a DepNet export (no 'frames' input; has {sorted(inputs)})"
             )
         super().__init__(path, [None, *inputs["frames"].shape[1:]], *sidecar_record(path))
-        self.faces = sidecar_faces(path)
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def run(self, samples):

@@ -29,9 +29,9 @@ class KerasRunner(Runner):
 
         digest = weights_hash(model)
         calibration = read_calibration(path, digest) if path else None
-        super().__init__(path or model.name, input_shape(model), calibration, digest)
+        faces = (getattr(model, "provenance", None) or {}).get("faces")
+        super().__init__(path or model.name, input_shape(model), calibration, digest, faces)
         self.model = model
-        self.faces = (getattr(model, "provenance", None) or {}).get("faces")
         self._serve = serving_function(model)  # a tf.function: graph, not eager
 
     def run(self, samples):
@@ -57,8 +57,8 @@ class SavedModelRunner(Runner):
             inputs["frames"].shape.as_list(),
             fingerprint.get("calibration"),
             fingerprint.get("weights_sha256"),
+            (fingerprint.get("provenance") or {}).get("faces"),
         )
-        self.faces = (fingerprint.get("provenance") or {}).get("faces")
 
     def run(self, samples):
         return {name: value.numpy() for name, value in self._serve(frames=samples).items()}

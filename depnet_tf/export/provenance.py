@@ -19,24 +19,24 @@ def model_weights_sha256(path):
     A `.keras` file is loaded and hashed; the exported formats carry the digest
     of the model they were exported from.
     """
-    from depnet_tf.export.runner import read_record
+    from depnet_tf.export.runner import sidecar_record
     from depnet_tf.export.savedmodel import read_fingerprint
 
     path = os.fspath(path)
     if files.isdir(path):
-        record = read_fingerprint(path)
+        digest = (read_fingerprint(path) or {}).get("weights_sha256")
         where = f"{path}/assets.extra/depnet_export.json"
     elif path.endswith((".tflite", ".onnx")):
-        record = read_record(f"{path}.json", "sidecar file")
+        digest = sidecar_record(path)[1]
         where = f"{path}.json"
     else:
         from depnet_tf.models.loading import load_regressor
         from depnet_tf.models.regressor import weights_hash
 
         return weights_hash(load_regressor(path))
-    if not record or not record.get("weights_sha256"):
+    if not digest:
         raise ModelFileError(f"{where}: does not record the weights digest of its model")
-    return record["weights_sha256"]
+    return digest
 
 
 def trace(path):
@@ -91,9 +91,9 @@ def trace(path):
 
 def _trace_model(path):
     from depnet_tf.digests import config_sha256, file_sha256
+    from depnet_tf.export.model_card import run_config
     from depnet_tf.models.loading import load_regressor
     from depnet_tf.models.regressor import weights_hash
-    from depnet_tf.yamlfile import load_file
 
     model = load_regressor(path)
     digest = weights_hash(model)
@@ -106,9 +106,10 @@ def _trace_model(path):
         "weights_sha256": digest,
         "trained": record or "not recorded (built by hand, or by an earlier version)",
     }
-    config_path = os.path.join(os.path.dirname(path), "config.yaml")
-    if files.isfile(config_path) and record:
-        same = config_sha256(load_file(config_path)) == record.get("config_sha256")
+    config = run_config(path) if record else None
+    if config is not None:
+        same = config_sha256(config) == record.get("config_sha256")
+        config_path = os.path.join(os.path.dirname(path), "config.yaml")
         chain["run_config"] = {"path": config_path, "matches_the_record": same}
     calibration = _trace_calibration(path, digest)
     if calibration:

@@ -18,12 +18,12 @@ class Runner:
         calibration: the model's conformal calibration record, or None.
     """
 
-    def __init__(self, path, input_shape, calibration=None, model_sha256=None):
+    def __init__(self, path, input_shape, calibration=None, model_sha256=None, faces=None):
         self.path = str(path)
         self.sample_shape = tuple(int(d) for d in input_shape[1:])
         self.calibration = calibration  # the conformal record (`depnet calibrate`), or None
         self.model_sha256 = model_sha256  # the weights digest of the model behind it, or None
-        self.faces = None  # how the model's training faces were made, when it recorded it
+        self.faces = faces  # how the model's training faces were made, when it recorded it
 
     @property
     def single_frame(self):
@@ -87,9 +87,10 @@ def read_record(path, what):
 
 
 def sidecar_record(path):
-    """(calibration, weights digest) recorded in an exported file's sidecar `<file>.json`.
+    """(calibration, weights digest, training faces) recorded in an exported file's sidecar
+    `<file>.json`: the keyword values of `Runner` beyond the input shape.
 
-    No sidecar means neither is known: (None, None). A damaged sidecar or
+    No sidecar means none is known: (None, None, None). A damaged sidecar or
     calibration record is an error naming the file.
     """
     from depnet_tf.evaluation.conformal import check_calibration
@@ -97,11 +98,9 @@ def sidecar_record(path):
     sidecar = f"{path}.json"
     record = read_record(sidecar, "sidecar file")
     if record is None:
-        return None, None
-    return check_calibration(record.get("calibration"), sidecar), record.get("weights_sha256")
-
-
-def sidecar_faces(path):
-    """The training faces' settings an exported file's sidecar records, or None."""
-    record = read_record(f"{path}.json", "sidecar file") or {}
-    return (record.get("provenance") or {}).get("faces")
+        return None, None, None
+    return (
+        check_calibration(record.get("calibration"), sidecar),
+        record.get("weights_sha256"),
+        (record.get("provenance") or {}).get("faces"),
+    )

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from depnet_tf.constants import QUANTIZATIONS
 from depnet_tf.errors import ExportError, ModelFileError
-from depnet_tf.export.runner import Runner, sidecar_faces, sidecar_record
+from depnet_tf.export.runner import Runner, sidecar_record
 from depnet_tf.export.savedmodel import write_sidecar
 from depnet_tf.files import atomic_path, is_url, local_copy, open_file
 from depnet_tf.models.loading import describe_file
@@ -89,7 +89,6 @@ class LiteRTRunner(Runner):
             raise ModelFileError(f"{path}: not a depnet_tf export (inputs {sorted(inputs)})")
         details = inputs["frames"]
         super().__init__(path, details["shape"], *sidecar_record(path))
-        self.faces = sidecar_faces(path)
         self.dtype = details["dtype"]
 
     def run(self, samples):
