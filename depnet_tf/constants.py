@@ -162,3 +162,7 @@ PAPER_TEST_READINGS = {
     "chi_squared": '"dependent" (wrong: a large p gives no evidence of dependence)',
     "mann_whitney_u": "(no reading given)",
 }
+
+# Keras dtype policies DepNet supports: float32 everywhere, or 16-bit compute with
+# float32 variables and a float32 score (Keras mixed precision). Not in the paper.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")

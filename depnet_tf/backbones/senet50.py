@@ -13,6 +13,7 @@ from depnet_tf.constants import (
     VGGFACE2_CLASSES,
 )
 from depnet_tf.layers.ceil_max_pool import CeilMaxPooling2D
+from depnet_tf.layers.precision import policy_name, policy_scope
 
 
 def apply_bottleneck_block(x, filters, strides, stage, block, epsilon):
@@ -102,6 +103,8 @@ class SENet50Backbone(keras.Model):
         classes: int, classifier width with `include_top=True`. Defaults to 8631.
         stem: `"vggface"` (keras-vggface topology, BN epsilon 1e-4) or
             `"caffe"` (VGGFace2 Caffe/PyTorch topology, BN epsilon 1e-5).
+        dtype: a dtype policy (for example `"mixed_bfloat16"`) for the model
+            and every layer inside it. Defaults to the global policy.
 
     Examples:
     >>> import numpy as np
@@ -123,25 +126,30 @@ class SENet50Backbone(keras.Model):
         input_shape = tuple(input_shape)
         _validate_args(input_shape, include_top, pooling, classes, stem)
         epsilon = BN_EPSILON[stem]
+        # The layers inside compute in the model's policy (a functional model's
+        # own `dtype` does not reach the layers it is made of).
+        dtype = policy_name(kwargs.pop("dtype", None))
 
         # === Functional Model ===
-        inputs = keras.Input(shape=input_shape, name="image")
-        x = apply_stem(inputs, stem, epsilon)
-        for stage_index, (blocks, filters) in enumerate(
-            zip(SENET50_STAGE_BLOCKS, SENET50_STAGE_FILTERS)
-        ):
-            stage = stage_index + 2  # keras-vggface numbers the stages 2..5
-            for block in range(1, blocks + 1):
-                strides = 2 if block == 1 and stage > 2 else 1
-                x = apply_bottleneck_block(x, filters, strides, stage, block, epsilon)
-        if include_top:
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-            x = layers.Dense(classes, activation="softmax", name="classifier")(x)
-        elif pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+        with policy_scope(dtype):
+            inputs = keras.Input(shape=input_shape, name="image")
+            x = apply_stem(inputs, stem, epsilon)
+            for stage_index, (blocks, filters) in enumerate(
+                zip(SENET50_STAGE_BLOCKS, SENET50_STAGE_FILTERS)
+            ):
+                stage = stage_index + 2  # keras-vggface numbers the stages 2..5
+                for block in range(1, blocks + 1):
+                    strides = 2 if block == 1 and stage > 2 else 1
+                    x = apply_bottleneck_block(x, filters, strides, stage, block, epsilon)
+            if include_top:
+                x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+                x = layers.Dense(classes, activation="softmax", name="classifier")(x)
+            elif pooling == "avg":
+                x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+            elif pooling == "max":
+                x = layers.GlobalMaxPooling2D(name="max_pool")(x)
         super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
+        self.dtype_policy = dtype  # a functional model drops `dtype=`
 
         # === Config ===
         self.image_shape = input_shape
@@ -161,6 +169,7 @@ class SENet50Backbone(keras.Model):
             "stem": self.stem,
             "name": self.name,
             "trainable": self.trainable,
+            "dtype": self.dtype_policy.name,
         }
 
     @classmethod

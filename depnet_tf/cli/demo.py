@@ -1,6 +1,7 @@
 """`depnet demo`: the whole pipeline on generated face videos."""
 
 from depnet_tf.cli.common import CommandError, add_command, progress_enabled
+from depnet_tf.constants import PRECISIONS
 from depnet_tf.demo.settings import DemoSettings
 
 _DEFAULTS = DemoSettings()
@@ -28,6 +29,12 @@ def add_parser(subparsers):
         help="SENet50 weights: a file, 'vggface2' (cache or download) or 'random'; "
         "default: VGGFace2 if keras-vggface's cache has it, else random",
     )
+    demo.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=_DEFAULTS.precision,
+        help="the model's Keras dtype policy (16-bit compute, float32 weights and score)",
+    )
     demo.set_defaults(run=run)
 
 
@@ -47,6 +54,7 @@ def run(args):
         "frames_per_video": args.frames,
         "max_epochs": args.epochs,
         "image_size": args.image_size,
+        "precision": args.precision,
     }
     if args.backbone_weights is not None:
         choice = args.backbone_weights

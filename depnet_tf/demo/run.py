@@ -65,6 +65,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
             image_size=settings.image_size,
             fc_units=settings.fc_units,
             backbone_weights=weights,
+            precision=settings.precision,
         )
         steps.cache(manifest, folders["cache"], model_config, progress)
     with stage("train"):
@@ -131,6 +132,7 @@ def run_demo(out_dir, settings=None, progress=True, log=print):
         "keras_model": os.path.abspath(summary["model"]),
         "backbone": backbone,
         "seed": settings.seed,
+        "precision": settings.precision,
         "training": {
             "epochs": summary["epochs"],
             "iterations": summary["iterations"],

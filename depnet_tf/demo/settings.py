@@ -36,6 +36,7 @@ class DemoSettings:
     # video must detect at the same size to see the crops the model was trained on.
     detect_size: int = 192
     backbone_weights: str | None = "auto"  # "auto": VGGFace2 if cached, else random
+    precision: str = "float32"  # one of `constants.PRECISIONS` (the model's dtype policy)
 
     def __post_init__(self):
         if self.num_videos < 4:
@@ -55,6 +56,10 @@ class DemoSettings:
             raise ValueError(
                 "`dev_fraction` must be in [0, 1 - test_fraction). "
                 f"Received: dev_fraction={self.dev_fraction}"
+            )
+        if self.precision not in C.PRECISIONS:
+            raise ValueError(
+                f"`precision` must be one of {C.PRECISIONS}. Received: {self.precision!r}"
             )
         if self.max_epochs < 1:
             raise ValueError(

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from depnet_tf.explain.gradcam import cam_tensor
+from depnet_tf.explain.gradcam import cam_tensor, float32_model
 
 
 def _head_after_fam(model, hlf):
@@ -79,6 +79,7 @@ def integrated_gradients(model, clips, baseline=None, steps=64, batch_size=16):
     """
     clips = np.asarray(clips, np.float32)
     baseline = mean_face(model, clips) if baseline is None else np.asarray(baseline, np.float32)
+    model = float32_model(model)  # pixel gradients in float32
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)
     weights = np.full(steps + 1, 1.0, np.float32)
     weights[[0, -1]] = 0.5
@@ -125,15 +126,22 @@ def explain_clips(model, clips):
 
 
 def _explainer(model):
-    """The compiled (scores, cams, unnormalised frame weights) function of `model`."""
+    """The compiled (scores, cams, unnormalised frame weights) function of `model`.
+
+    The backbone's forward pass runs in the model's own precision (it is most
+    of the work); the LLF maps are then cast to float32 and everything with a
+    gradient runs through the float32 twin's head, so a mixed-precision model's
+    scores here are its 16-bit features scored in float32.
+    """
     sequence = model.architecture.is_sequence
     after = "channel_max_pool" if sequence else "gap"
     to_maps = keras.Model(model.input, model.get_layer(after).input)
+    model = float32_model(model)
     fam = model.get_layer("hlf") if sequence else None
 
     @tf.function(reduce_retracing=True)
     def explain(clips):
-        maps = to_maps(clips, training=False)
+        maps = tf.cast(to_maps(clips, training=False), tf.float32)
         if not sequence:
             maps = maps[:, None]  # one frame per sample
         with tf.GradientTape() as tape:

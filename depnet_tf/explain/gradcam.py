@@ -9,12 +9,27 @@ maps (h, w, C) and S_b the clip's score:
     cam[b, t]      = relu(sum_c alpha[b, t, c] * A[b, t, :, :, c])
 
 The maps are returned unnormalised, so other tools can check them; display
-code normalises.
+code normalises. A model built under a mixed policy is explained through its
+float32 twin (`float32_model`): gradients of one score through 16-bit layers
+round away or underflow, so every gradient here is taken in float32.
 """
+
+import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+_TWINS = weakref.WeakKeyDictionary()  # a mixed-precision model -> its float32 twin
+
+
+def float32_model(model):
+    """`model` if it computes in float32, else its float32 twin (same weights, kept per model)."""
+    if model.config.precision == "float32":
+        return model
+    if model not in _TWINS:
+        _TWINS[model] = model.with_precision("float32")
+    return _TWINS[model]
 
 
 def feature_maps_model(model):
@@ -64,7 +79,7 @@ def grad_cam(model, clips):
     Returns:
         float32 (B, T, h, w): (B, 5, 7, 7) at the paper's settings.
     """
-    return grad_cam_maps(feature_maps_model(model), clips)
+    return grad_cam_maps(feature_maps_model(float32_model(model)), clips)
 
 
 def grad_cam_from_features(model, features):
@@ -88,7 +103,7 @@ def grad_cam_from_features(model, features):
         float32 (B, T, h, w).
     """
     inputs = tf.convert_to_tensor(np.asarray(features, np.float32))
-    head = model.head_model()
+    head = float32_model(model).head_model()
     with tf.GradientTape() as tape:
         tape.watch(inputs)
         total = tf.reduce_sum(head(inputs, training=False))

@@ -1,11 +1,14 @@
 """TFLite export (float32, float16, dynamic-range) of a serving SavedModel, with a sidecar JSON."""
 
+import contextlib
+import tempfile
+
 import tensorflow as tf
 
 from depnet_tf.constants import QUANTIZATIONS
 from depnet_tf.errors import ExportError, ModelFileError
 from depnet_tf.export.runner import Runner, sidecar_record
-from depnet_tf.export.savedmodel import write_sidecar
+from depnet_tf.export.savedmodel import serving_module, signatures, write_sidecar
 from depnet_tf.files import atomic_path, is_url, local_copy, open_file
 from depnet_tf.models.loading import describe_file
 
@@ -40,10 +43,30 @@ def convert(saved_model_dir, quantization):
     return converter.convert()
 
 
-def export_tflite(model, saved_model_dir, path, quantization, metadata):
-    """Write `path` (.tflite) and `path` + `.json` (input spec, outputs, bands)."""
+@contextlib.contextmanager
+def _float32_savedmodel(model, calibration):
+    """A temporary SavedModel of `model`'s signatures (a float32 twin of a mixed model)."""
+    module = serving_module(model, calibration)
+    with tempfile.TemporaryDirectory(prefix="depnet-tflite-") as folder:
+        tf.saved_model.save(module, folder, signatures=signatures(module))
+        yield folder
+
+
+def export_tflite(model, saved_model_dir, path, quantization, metadata, calibration=None):
+    """Write `path` (.tflite) and `path` + `.json` (input spec, outputs, bands).
+
+    It converts the exported SavedModel `saved_model_dir`; with `None` there it
+    converts `model`'s own signatures (with `calibration`) instead, as for the
+    float32 twin of a mixed-precision model: TFLite's builtin kernels compute
+    in float32 (its `float16` quantization only stores the weights in 16 bits).
+    """
     check_flatbuffer_size(model.count_params(), quantization)
-    with local_copy(saved_model_dir) as local:
+    source = (
+        local_copy(saved_model_dir)
+        if saved_model_dir is not None
+        else _float32_savedmodel(model, calibration)
+    )
+    with source as local:
         flatbuffer = convert(local, quantization)
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as file:

@@ -148,11 +148,16 @@ def _export_locked(
         )
     written = {"savedmodel": target, "reused": reused}
     metadata = signature_metadata(model, calibration)
+    # TFLite and ONNX runtimes compute in float32: a mixed-precision model goes
+    # there through its float32 twin (same weights); the SavedModel keeps its policy.
+    portable = model.with_precision("float32") if extras else model
     for kind, path in extras.items():
         if kind == "onnx":
-            export_onnx(model, path, metadata, calibration=calibration)
+            export_onnx(portable, path, metadata, calibration=calibration)
         else:
-            export_tflite(model, target, path, kind.split("-", 1)[1], metadata)
+            source = target if portable is model else None
+            quantization = kind.split("-", 1)[1]
+            export_tflite(portable, source, path, quantization, metadata, calibration)
         written[kind] = path
     written["model_card"] = write_model_card(card, out_dir, name, version)[1]
     return written

@@ -31,6 +31,14 @@ class PerFrame(keras.layers.Wrapper):
         outputs = self.layer(folded, training=training)
         return ops.reshape(outputs, (shape[0], shape[1], *outputs.shape[1:]))
 
+    def compute_output_spec(self, inputs, training=None):
+        # The wrapped layer computes (and casts its output) in its own dtype
+        # policy, which may differ from this wrapper's; report its dtype.
+        folded = keras.KerasTensor((None, *inputs.shape[2:]), dtype=inputs.dtype)
+        inner = self.layer.compute_output_spec(folded)
+        shape = (inputs.shape[0], inputs.shape[1], *inner.shape[1:])
+        return keras.KerasTensor(shape, dtype=inner.dtype)
+
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((None, *input_shape[2:]))
         return (input_shape[0], input_shape[1], *inner[1:])

@@ -39,7 +39,9 @@ class BGRMeanSubtraction(keras.layers.Layer):
     """In-graph Caffe-style preprocessing: RGB -> BGR, then subtract `mean`.
 
     With the default mean this equals `preprocess_input` (VGGFace2). Keeping it
-    inside the model means exported SavedModels take raw RGB frames.
+    inside the model means exported SavedModels take raw RGB frames. The
+    subtraction is done in float32 and only its result is cast to the layer's
+    compute dtype (under a mixed policy the raw pixels are not autocast first).
 
     Args:
         mean: three floats, the BGR means to subtract. Defaults to VGGFace2's.
@@ -51,6 +53,7 @@ class BGRMeanSubtraction(keras.layers.Layer):
     """
 
     def __init__(self, mean=VGGFACE2_MEAN_BGR, **kwargs):
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         mean = tuple(float(m) for m in mean)
         if len(mean) != 3:
@@ -58,8 +61,9 @@ class BGRMeanSubtraction(keras.layers.Layer):
         self.mean = mean
 
     def call(self, inputs):
-        x = ops.cast(inputs, self.compute_dtype)
-        return ops.flip(x, axis=-1) - ops.convert_to_tensor(self.mean, x.dtype)
+        x = ops.cast(inputs, "float32")
+        x = ops.flip(x, axis=-1) - ops.convert_to_tensor(self.mean, "float32")
+        return ops.cast(x, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -4,6 +4,7 @@ import dataclasses
 
 from depnet_tf import constants as C
 from depnet_tf.errors import excerpt
+from depnet_tf.layers.precision import check_precision
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,11 @@ class DepNetConfig:
         stem: `"vggface"` or `"caffe"`, the SENet50 stem (see `SENet50`).
         freeze_backbone: bool, keep the backbone frozen (paper, section 5.2.1). When
             False the backbone trains, with its BatchNorm layers in inference mode.
+        precision: `"float32"`, `"mixed_bfloat16"` or `"mixed_float16"`, the Keras
+            dtype policy every layer computes in (variables stay float32, and the
+            `bdi_ii` output is float32 under every policy). Not in the paper.
+            Default `None`: the global policy (`keras.config.dtype_policy()`) when
+            the config is made, so the config always holds a concrete name.
 
     Examples:
     >>> DepNetConfig(image_size=64).to_dict()["image_size"]
@@ -43,8 +49,12 @@ class DepNetConfig:
     backbone_weights: str | None = None
     stem: str = "vggface"
     freeze_backbone: bool = True
+    precision: str | None = None
 
     def __post_init__(self):
+        object.__setattr__(
+            self, "precision", check_precision(self.precision, "DepNetConfig.precision")
+        )
         object.__setattr__(self, "temporal_kernels", _kernels(self.temporal_kernels))
         _check_int(self, "num_frames", 1, C.MAX_NUM_FRAMES, "one graph branch per frame")
         _check_int(

@@ -7,13 +7,15 @@ import numpy as np
 from keras import layers
 
 from depnet_tf.layers import BGRMeanSubtraction, ChannelMaxPool, FeatureAggregation, PerFrame
+from depnet_tf.layers.precision import check_precision, policy_scope
 from depnet_tf.models.config import DepNetConfig
 from depnet_tf.models.registry import architecture
 
 # Layers from the cached per-frame features to the score, in order.
 _SEQUENCE_HEAD = ("hlf", "hlf_flatten", "fc1", "fc1_relu", "dropout", "bdi_ii")
 _SINGLE_HEAD = ("fc1", "fc1_relu", "dropout", "bdi_ii")
-FEATURE_SPEC_VERSION = 2  # of `feature_spec()`, the feature cache key; 2: frames rounded to uint8
+# Of `feature_spec()`, the feature cache key; 2: frames rounded to uint8; 3: precision.
+FEATURE_SPEC_VERSION = 3
 
 
 @keras.saving.register_keras_serializable(package="depnet_tf")
@@ -44,6 +46,11 @@ class DepressionRegressor(keras.Model):
         config: a `DepNetConfig` (or its dict). Defaults to the paper's.
         provenance: dict, what made the weights (JSON values; `depnet train`
             records it). Defaults to empty: an untrained or hand-built model.
+        dtype: a dtype policy name; given, it replaces `config.precision` (so
+            `DepressionRegressor(..., dtype="mixed_bfloat16")` works as for any
+            Keras layer). Every layer computes in `config.precision` except the
+            `bdi_ii` output, which is float32 under every policy: a bfloat16
+            score would move in steps of 0.125-0.25 between 16 and 63.
 
     Examples:
     >>> import numpy as np
@@ -59,33 +66,39 @@ class DepressionRegressor(keras.Model):
             config = DepNetConfig()
         elif isinstance(config, dict):
             config = DepNetConfig.from_dict(config)
-        backbone = spec.backbone.build(config.image_size, config.stem)
+        if kwargs.get("dtype") is not None:
+            precision = check_precision(kwargs["dtype"], "DepressionRegressor dtype")
+            config = config.replace(precision=precision)
+        kwargs.pop("dtype", None)
 
         # === Functional Model ===
-        frames = keras.Input(spec.input_shape(config), name=spec.input_name)
-        x = BGRMeanSubtraction(spec.backbone.mean_bgr, name="preprocess")(frames)
-        if spec.is_sequence:
-            x = PerFrame(backbone, name="llf")(x)
-            x = ChannelMaxPool(config.channel_pool, name="channel_max_pool")(x)
-            steps, height, width, channels = x.shape[1:]
-            x = layers.Reshape((steps, height * width * channels), name="temporal_concat")(x)
-            x = FeatureAggregation(
-                config.temporal_kernels,
-                config.branch_filters,
-                config.hlf_channels,
-                name="hlf",
-            )(x)
-            x = layers.Flatten(name="hlf_flatten")(x)
-        else:
-            x = backbone(x)
-            x = layers.GlobalAveragePooling2D(name="gap")(x)
-        x = layers.Dense(config.fc_units, name="fc1")(x)
-        x = layers.Activation("relu", name="fc1_relu")(x)
-        x = layers.Dropout(config.dropout, name="dropout")(x)
-        outputs = layers.Dense(1, name="bdi_ii")(x)
+        with policy_scope(config.precision):
+            backbone = spec.backbone.build(config.image_size, config.stem)
+            frames = keras.Input(spec.input_shape(config), name=spec.input_name)
+            x = BGRMeanSubtraction(spec.backbone.mean_bgr, name="preprocess")(frames)
+            if spec.is_sequence:
+                x = PerFrame(backbone, name="llf")(x)
+                x = ChannelMaxPool(config.channel_pool, name="channel_max_pool")(x)
+                steps, height, width, channels = x.shape[1:]
+                x = layers.Reshape((steps, height * width * channels), name="temporal_concat")(x)
+                x = FeatureAggregation(
+                    config.temporal_kernels,
+                    config.branch_filters,
+                    config.hlf_channels,
+                    name="hlf",
+                )(x)
+                x = layers.Flatten(name="hlf_flatten")(x)
+            else:
+                x = backbone(x)
+                x = layers.GlobalAveragePooling2D(name="gap")(x)
+            x = layers.Dense(config.fc_units, name="fc1")(x)
+            x = layers.Activation("relu", name="fc1_relu")(x)
+            x = layers.Dropout(config.dropout, name="dropout")(x)
+            outputs = layers.Dense(1, dtype="float32", name="bdi_ii")(x)
         super().__init__(
             inputs=frames, outputs=outputs, name=name or spec.name.replace("-", "_"), **kwargs
         )
+        self.dtype_policy = config.precision  # a functional model drops `dtype=`
 
         # === Config ===
         self.arch = spec.name
@@ -133,7 +146,9 @@ class DepressionRegressor(keras.Model):
         x = inputs
         for name in names:
             x = self.get_layer(name)(x)
-        return keras.Model(inputs, x, name=f"{self.name}_head")
+        head = keras.Model(inputs, x, name=f"{self.name}_head")
+        head.dtype_policy = self.config.precision
+        return head
 
     def feature_extractor(self):
         """The frozen part per frame: RGB 0-255 (S, S, 3) -> the head's per-frame input (N,).
@@ -150,7 +165,9 @@ class DepressionRegressor(keras.Model):
         x = self.get_layer(self.architecture.cache_feature)(x)
         if self.architecture.is_sequence:
             x = layers.Flatten(name="flatten")(x)
-        return keras.Model(frame, x, name=f"{self.name}_features")
+        extractor = keras.Model(frame, x, name=f"{self.name}_features")
+        extractor.dtype_policy = self.config.precision
+        return extractor
 
     def feature_spec(self):
         """What `feature_extractor()`'s output depends on: the feature cache's key.
@@ -169,8 +186,30 @@ class DepressionRegressor(keras.Model):
             "channel_pool": self.config.channel_pool,
             "preprocessing": {"order": "BGR", "mean": list(spec.backbone.mean_bgr)},
             "feature_shape": list(self.head_input_shape[-1:]),
+            "precision": self.config.precision,
             "dtype": "float16",
         }
+
+    def with_precision(self, precision):
+        """This model under another dtype policy: same weights, same provenance.
+
+        Returns `self` when it already computes in `precision`. The explanations
+        take gradients through a float32 twin: 16-bit gradients of a score
+        underflow or round away.
+        """
+        if precision == self.config.precision:
+            return self
+        twin = DepressionRegressor(
+            self.arch,
+            self.config.replace(precision=precision),
+            name=self.name,
+            provenance=self.provenance,
+        )
+        # By path: trainable flags (set after building) may order the lists differently.
+        targets = {weight.path: weight for weight in twin.weights}
+        for weight in self.weights:
+            targets[weight.path].assign(weight)
+        return twin
 
     def get_config(self):
         config = {

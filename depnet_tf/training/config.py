@@ -47,6 +47,7 @@ DEFAULTS = {
         "unfreeze_last_stage": False,  # with end_to_end: also train SENet50's conv5 stage
         "validate_every": 1,  # epochs between per-video validations
         "deterministic": False,  # TF deterministic ops (slower; exact resumes)
+        "xla": True,  # XLA-compiled train/eval steps (off when deterministic or distributed)
     },
 }
 
@@ -115,6 +116,7 @@ CHECKS = {
         "unfreeze_last_stage": _flag,
         "validate_every": _integer(1, 10**6, "epochs between validations"),
         "deterministic": _flag,
+        "xla": _flag,
     },
 }
 

@@ -87,17 +87,28 @@ log = logging.getLogger(__name__)
 RUN_FOLDERS = ("", "checkpoints", "backup", "backup_state")
 
 
-def paper_optimizer(train):
-    """SGD with the inv policy and Caffe's coupled decay, from a config's `train` section."""
+def paper_optimizer(train, precision="float32"):
+    """SGD with the inv policy and Caffe's coupled decay, from a config's `train` section.
+
+    Under `mixed_float16` it is wrapped in Keras' `LossScaleOptimizer`: the loss is
+    scaled up before the float16 backward pass (so small gradients do not flush to
+    zero) and the gradients are scaled back down before `CaffeSGD` sees them; a
+    step whose gradients overflow is skipped and the scale halved. The schedule,
+    the coupled decay and the momentum act on the unscaled gradients, exactly as
+    in float32, and count only the steps that were applied.
+    """
     schedule = CaffeInverseDecay(train["base_lr"], train["lr_gamma"], train["lr_power"])
-    return CaffeSGD(
+    optimizer = CaffeSGD(
         schedule, momentum=train["momentum"], coupled_weight_decay=train["weight_decay"]
     )
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
-def compile_like_the_paper(model, train, jit_compile="auto"):
+def compile_like_the_paper(model, train, jit_compile="auto", precision="float32"):
     model.compile(
-        optimizer=paper_optimizer(train),
+        optimizer=paper_optimizer(train, precision),
         loss=EuclideanLoss(),
         metrics=[IterationLoss(), *regression_metrics()],
         jit_compile=jit_compile,
@@ -113,7 +124,20 @@ def unfreeze_last_stage(model):
         layer.trainable = last_stage and not isinstance(layer, keras.layers.BatchNormalization)
 
 
-def build_trainee(config, strategy, shard, xla=True):
+def use_xla(settings, distributed):
+    """Whether the train and evaluation steps are XLA-compiled (`jit_compile=True`).
+
+    `train.xla` turns it off. It is also off for deterministic runs: TensorFlow's
+    op determinism covers its own kernels, while XLA fuses and reorders
+    reductions differently from the kernels a resumed or non-XLA run uses, so
+    `deterministic: true` promises the same numbers only without it (see the
+    README's "Mixed precision and XLA" for the measurement). Under
+    tf.distribute Keras' compiled train step fails on TF 2.21, so it is off too.
+    """
+    return settings["xla"] and not settings["deterministic"] and not distributed
+
+
+def build_trainee(config, strategy, shard, distributed=False):
     """(full model, the model that `fit` trains), compiled as the paper trains."""
     settings = config["train"]
     with strategy.scope():
@@ -121,10 +145,12 @@ def build_trainee(config, strategy, shard, xla=True):
         if settings["end_to_end"] and settings["unfreeze_last_stage"]:
             unfreeze_last_stage(model)
         trainee = model if settings["end_to_end"] else model.head_model()
-        # XLA is off for deterministic runs (not all XLA ops are) and under
-        # tf.distribute, where Keras' compiled train step fails on TF 2.21.
-        jit = "auto" if xla and not settings["deterministic"] else False
-        compile_like_the_paper(trainee, settings, jit_compile=jit)
+        compile_like_the_paper(
+            trainee,
+            settings,
+            jit_compile=use_xla(settings, distributed),
+            precision=model.config.precision,
+        )
         if shard is not None:
             patch_multiworker_fit(trainee)
     return model, trainee
@@ -250,7 +276,7 @@ def train(config, strategy="default", progress=True, restart=False):
     digest = config_sha256(config)
     distribution = make_strategy(strategy)
     shard = worker_shard(distribution)
-    model, trainee = build_trainee(config, distribution, shard, xla=strategy == "default")
+    model, trainee = build_trainee(config, distribution, shard, distributed=strategy != "default")
     backbone = backbone_record(model, config["model"]["backbone_weights"])
     clock = EpochClock()
     training, validation = training_datasets(config, model, manifest, clock, shard)
@@ -302,6 +328,8 @@ def train(config, strategy="default", progress=True, restart=False):
         "early_stopped_at_iteration": early_stop.stopped_iteration,
         "best_train_iteration_loss": early_stop.best,
         "arch": config["arch"],
+        "precision": model.config.precision,
+        "xla": bool(trainee.jit_compile),
         "backbone_weights": describe_weights(config["model"]["backbone_weights"]),
         "weights_sha256": weights_hash(model),
         "config_sha256": digest,

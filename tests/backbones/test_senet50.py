@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 from depnet_tf import SENet50
+from depnet_tf.backbones.senet50 import SENet50Backbone
+from tests.harness import POLICIES, LayerHarness, parameterized
 from tests.roundtrip import assert_config_roundtrip, assert_keras_file_roundtrip
 
 
@@ -93,3 +95,18 @@ def test_roundtrips(stem, tmp_path):
     assert clone.stem == stem and clone.count_params() == model.count_params()
     x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
     assert_keras_file_roundtrip(model, x, tmp_path)
+
+
+class SENet50HarnessTest(LayerHarness):
+    """SENet50 through Keras' `run_layer_test` (32 px, one image) under each precision."""
+
+    @parameterized.named_parameters(*POLICIES)
+    def test_keras_harness(self, precision):
+        self.check(
+            precision,
+            SENet50Backbone,
+            {"input_shape": (32, 32, 3), "stem": "caffe"},
+            input_shape=(1, 32, 32, 3),
+            expected_output_shape=(1, 1, 1, 2048),
+            run_training_check=False,  # frozen in DepNet; its training runs in the regressor's
+        )
