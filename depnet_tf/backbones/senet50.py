@@ -13,6 +13,7 @@ from depnet_tf.constants import (
     VGGFACE2_CLASSES,
 )
 from depnet_tf.layers.ceil_max_pool import CeilMaxPooling2D
+from depnet_tf.layers.mixed_normalization import MixedBatchNormalization
 from depnet_tf.layers.precision import policy_name, policy_scope
 
 
@@ -35,7 +36,7 @@ def apply_bottleneck_block(x, filters, strides, stage, block, epsilon):
             use_bias=False,
             name=f"{name}_{suffix}",
         )(y)
-        y = layers.BatchNormalization(epsilon=epsilon, name=f"{name}_{suffix}_bn")(y)
+        y = MixedBatchNormalization(epsilon=epsilon, name=f"{name}_{suffix}_bn")(y)
         if relu:
             y = layers.Activation("relu", name=f"{name}_{suffix}_relu")(y)
         return y
@@ -70,7 +71,7 @@ def apply_stem(x, stem, epsilon):
         use_bias=False,
         name="conv1_7x7_s2",
     )(x)
-    x = layers.BatchNormalization(epsilon=epsilon, name="conv1_7x7_s2_bn")(x)
+    x = MixedBatchNormalization(epsilon=epsilon, name="conv1_7x7_s2_bn")(x)
     x = layers.Activation("relu", name="conv1_7x7_s2_relu")(x)
     if stem == "caffe":
         return CeilMaxPooling2D(3, 2, name="pool1")(x)

@@ -3,6 +3,7 @@
 from keras import layers
 
 from depnet_tf.constants import SE_REDUCTION
+from depnet_tf.layers.mixed_normalization import MixedGlobalAveragePooling2D
 
 
 def apply_squeeze_excite(x, ratio=SE_REDUCTION, name=None):
@@ -23,7 +24,7 @@ def apply_squeeze_excite(x, ratio=SE_REDUCTION, name=None):
         A tensor shaped like `x`.
     """
     channels = x.shape[-1]
-    se = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
+    se = MixedGlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
     se = layers.Conv2D(channels // ratio, 1, use_bias=True, name=f"{name}_1x1_down")(se)
     se = layers.Activation("relu", name=f"{name}_1x1_down_relu")(se)
     se = layers.Conv2D(channels, 1, use_bias=True, name=f"{name}_1x1_up")(se)

@@ -1,4 +1,5 @@
 import re
+import zipfile
 
 import pytest
 
@@ -26,7 +27,12 @@ def test_help_states_the_real_defaults(capsys):
 
 @pytest.mark.large
 def test_two_fresh_demo_runs_give_identical_numbers(tmp_path):
-    """`depnet demo` twice, each a fresh process with the same seed: the same report."""
+    """`depnet demo` twice, each a fresh process with the same seed: the same report.
+
+    Both run under `mixed_bfloat16` (the float32 demo runs in tests/demo): the
+    whole chain (cache, training, evaluation, explanations, export, prediction)
+    under a mixed policy, and 16-bit runs repeat bit for bit too.
+    """
     import json
 
     from tests.cli.process import depnet
@@ -36,7 +42,7 @@ def test_two_fresh_demo_runs_give_identical_numbers(tmp_path):
         out = tmp_path / run
         result = depnet(
             "-q", "demo", "--out", out, "--videos", 8, "--frames", 6, "--epochs", 1,
-            "--image-size", 32, "--seed", 5,
+            "--image-size", 32, "--seed", 5, "--precision", "mixed_bfloat16",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
         report = json.loads((out / "report.json").read_text())
@@ -46,3 +52,9 @@ def test_two_fresh_demo_runs_give_identical_numbers(tmp_path):
         report.pop("seconds"), report.pop("stage_seconds", None)
     assert first == second
     assert first["rmse"] > 0 and first["prediction"]["savedmodel_bdi_ii"] >= 0
+    assert first["precision"] == "mixed_bfloat16"
+    run = tmp_path / "a" / "run"
+    assert "precision: mixed_bfloat16" in (run / "config.yaml").read_text()
+    with zipfile.ZipFile(run / "model.keras") as saved:  # the .keras file's own config
+        config = json.loads(saved.read("config.json"))["config"]["config"]
+    assert config["precision"] == "mixed_bfloat16"

@@ -8,6 +8,8 @@ from depnet_tf.layers import (
     CeilMaxPooling2D,
     ChannelMaxPool,
     FeatureAggregation,
+    MixedBatchNormalization,
+    MixedGlobalAveragePooling2D,
     PerFrame,
 )
 from tests.harness import POLICIES, LayerHarness, parameterized
@@ -95,4 +97,61 @@ class KerasHarnessTest(LayerHarness):
             output_dtype=keras.DTypePolicy(inner).compute_dtype,
             expected_output_shape=(2, 3, 4),
             expected_num_trainable_weights=2,
+        )
+
+    @parameterized.named_parameters(*POLICIES)
+    def test_mixed_batch_normalization(self, precision):
+        self.check(
+            precision,
+            MixedBatchNormalization,
+            {"epsilon": 1e-5},
+            input_shape=(2, 4, 4, 3),
+            expected_output_shape=(2, 4, 4, 3),
+            expected_num_trainable_weights=2,
+            expected_num_non_trainable_weights=2,
+        )
+
+    @parameterized.named_parameters(*POLICIES)
+    def test_mixed_global_average_pooling(self, precision):
+        x = RNG.normal(size=(2, 5, 5, 3)).astype("float32")
+        self.check(
+            precision,
+            MixedGlobalAveragePooling2D,
+            {"keepdims": True},
+            input_data=x,
+            expected_output=x.mean(axis=(1, 2), keepdims=True),
+            expected_output_shape=(2, 1, 1, 3),
+        )
+
+
+def test_16_bit_paths_compute_keras_functions():
+    """Without a float32 copy, the same numbers as Keras' layers up to one 16-bit rounding."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(2.0, 3.0, (2, 6, 6, 4)).astype("float32")
+    # On the bfloat16 grid (so also float16's here): only the outputs are rounded.
+    x = keras.ops.convert_to_numpy(keras.ops.cast(keras.ops.cast(x, "bfloat16"), "float32"))
+    for precision, unit in (("mixed_bfloat16", 2.0**-8), ("mixed_float16", 2.0**-11)):
+        ours = MixedBatchNormalization(epsilon=1e-3, dtype=precision)
+        keras_bn = keras.layers.BatchNormalization(epsilon=1e-3, dtype=precision)
+        for layer in (ours, keras_bn):
+            layer.build(x.shape)
+            layer.set_weights(
+                [np.array(v, "float32") for v in ([1.5] * 4, [0.3] * 4, [1.0] * 4, [4.0] * 4)]
+            )
+        # Inference, written out: gamma * (x - mean) / sqrt(var + eps) + beta.
+        expected = 1.5 * (x - 1.0) / np.sqrt(4.0 + 1e-3) + 0.3
+        got = keras.ops.convert_to_numpy(ours(x)).astype("float32")
+        np.testing.assert_allclose(got, expected, atol=2 * unit * np.abs(expected).max())
+        for training in (False, True):  # training (batch statistics) is Keras' own path
+            a = keras.ops.convert_to_numpy(ours(x, training=training)).astype("float32")
+            b = keras.ops.convert_to_numpy(keras_bn(x, training=training)).astype("float32")
+            np.testing.assert_allclose(a, b, atol=2 * unit * np.abs(b).max())
+        pooled = MixedGlobalAveragePooling2D(dtype=precision)(x)
+        assert (
+            keras.ops.convert_to_numpy(pooled).dtype == keras.DTypePolicy(precision).compute_dtype
+        )
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(pooled).astype("float32"),
+            x.mean(axis=(1, 2)),
+            atol=2 * unit * np.abs(x).max(),
         )
