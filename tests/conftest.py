@@ -8,6 +8,18 @@ import pytest  # noqa: E402
 from depnet_tf.faces.detector import FaceDetector  # noqa: E402
 from tests.faces.videos import write_face_video  # noqa: E402
 
+ARTIFACTS = os.environ.get(
+    "DEPNET_TEST_ARTIFACTS",
+    os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts"),
+)
+
+
+def artifact(name):
+    """Where a test keeps a file for people to look at afterwards (browser screenshots):
+    `test-artifacts/` in the repository, or `$DEPNET_TEST_ARTIFACTS`."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return os.path.join(ARTIFACTS, name)
+
 
 @pytest.fixture(autouse=True)
 def _seed():

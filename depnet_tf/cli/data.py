@@ -44,7 +44,9 @@ def add_parser(subparsers):
     add_arch_option(
         cache, default=None, help_text="model architecture (default: the config's, else depnet)"
     )
-    cache.add_argument("--config", help="a training config (YAML); its `model` section is used")
+    cache.add_argument(
+        "--config", help="a training config (file or shipped name); its `model` section is used"
+    )
     cache.add_argument(
         "--set",
         action="append",

@@ -14,6 +14,7 @@ import traceback
 
 from depnet_tf import __version__
 from depnet_tf.cli import (
+    configs,
     data,
     demo,
     deploy,
@@ -27,7 +28,19 @@ from depnet_tf.cli import (
 )
 from depnet_tf.cli.common import CommandError, HelpFormatter, add_common_options
 
-COMMANDS = (demo, summary, weights, data, train, experiment, report, deploy, explain, provenance)
+COMMANDS = (
+    demo,
+    summary,
+    weights,
+    data,
+    configs,
+    train,
+    experiment,
+    report,
+    deploy,
+    explain,
+    provenance,
+)
 # Exit statuses (the README's "Exit status" lists them):
 EXIT_SKIPPED = 1  # a batch command finished but skipped bad items (`common.report_skipped`)
 EXIT_ERROR = 2  # bad input or usage: the one-line message explains it (argparse's too)

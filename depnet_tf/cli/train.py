@@ -11,7 +11,9 @@ from depnet_tf.constants import EVAL_CLIPS, STRATEGIES
 def add_parser(subparsers):
     train = add_command(subparsers, "train", "train as the paper did (SGD, inv policy, early stop)")
     train.add_argument(
-        "--config", required=True, help="YAML config, e.g. training/configs/avec2014.yaml"
+        "--config",
+        required=True,
+        help="a YAML config file, or a shipped config by name (`depnet configs` lists them)",
     )
     train.add_argument(
         "--set",

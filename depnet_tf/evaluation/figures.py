@@ -2,6 +2,7 @@
 the caller decides where to save it (`save_figure` writes PNG and PDF)."""
 
 import numpy as np
+import pandas as pd
 
 from depnet_tf.constants import BDI_MAX, SEVERITY_NAMES, SEVERITY_UPPER
 from depnet_tf.files import atomic_path
@@ -128,13 +129,31 @@ def metric_bars(models):
     return figure
 
 
+CURVES = ("loss", "rmse", "val_rmse", "val_mae")  # history.csv columns worth a curve
+
+
+def curve_columns(history):
+    """The `CURVES` columns of `history` holding at least one number (a run without
+    validation logs NA for `val_*`; those get no legend entry)."""
+    return [
+        column
+        for column in CURVES
+        if column in history and pd.to_numeric(history[column], errors="coerce").notna().any()
+    ]
+
+
 def training_curves(history):
-    """The loss and validation RMSE per epoch of a run's `history.csv` (a DataFrame)."""
+    """The loss and validation metrics per epoch of a run's `history.csv` (a DataFrame).
+
+    Only the columns with values are drawn, and epochs are whole numbers (1, 2, ...).
+    """
+    from matplotlib.ticker import MaxNLocator
+
     figure, (axes,) = _figure(width=6.0)
     epochs = history["epoch"] + 1 if "epoch" in history else np.arange(1, len(history) + 1)
-    for column in ("loss", "rmse", "val_rmse", "val_mae"):
-        if column in history:
-            axes.plot(epochs, history[column], marker="o", label=column)
+    for column in curve_columns(history):
+        axes.plot(epochs, pd.to_numeric(history[column], errors="coerce"), marker="o", label=column)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set(xlabel="epoch", title="Training curves (history.csv)")
     axes.legend(fontsize=8)
     figure.tight_layout()

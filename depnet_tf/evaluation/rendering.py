@@ -1,6 +1,7 @@
 """The report's pages: tables.md, tables.tex, the figures and one self-contained index.html."""
 
 import base64
+import dataclasses
 import html
 import json
 import os
@@ -25,91 +26,135 @@ def _p(value):
     return "-" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def markdown_tables(report):
-    """tables.md: metrics with intervals, the paper's tests, comparisons, bands, intervals."""
-    lines = [
-        "# Report",
-        "",
-        "## Metrics (per video) with 95% bootstrap intervals",
-        "",
-        "| model | n | resampled | RMSE | MAE | Pearson r | CCC | R^2 |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, entry in report["models"].items():
-        cells = [
-            f"{_number(entry['metrics'][m])} [{_number(entry['ci95'][m][0])}, "
-            f"{_number(entry['ci95'][m][1])}]"
-            for m in statistics.METRICS
-        ]
-        lines.append(
-            f"| {name} | {entry['n']} | {entry['resampled']} | " + " | ".join(cells) + " |"
+@dataclasses.dataclass
+class Table:
+    """One table of the report, as text cells: `tables.md` and `index.html` both render it."""
+
+    title: str
+    caption: str
+    header: list
+    rows: list
+    notes: str = ""
+
+    @property
+    def anchor(self):
+        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+
+
+def _interval(entry, metric):
+    low, high = entry["ci95"][metric]
+    return f"{_number(entry['metrics'][metric])} [{_number(low)}, {_number(high)}]"
+
+
+def report_tables(report):
+    """The report's tables, in order: metrics, the paper's tests, comparisons, bands, intervals."""
+    models = report["models"]
+    tables = [
+        Table(
+            "Metrics (per video) with 95% bootstrap intervals",
+            "Each model's scores on its videos; intervals resample subjects.",
+            ["model", "n", "resampled", "RMSE", "MAE", "Pearson r", "CCC", "R^2"],
+            [
+                [name, str(e["n"]), str(e["resampled"])]
+                + [_interval(e, m) for m in statistics.METRICS]
+                for name, e in models.items()
+            ],
         )
-    paper = report["paper"]
-    lines += ["", "## The paper's tests (section 5.3.3), read correctly", ""]
-    header = "| model | test | statistic | p | reading |" + "".join(
-        f" paper p ({d.upper()}) |" for d in paper
-    )
-    lines += [header, "|---|---|---|---|---|" + "---|" * len(paper)]
-    for name, entry in report["models"].items():
-        for key, test in entry["paper_tests"].items():
-            row = (
-                f"| {name} | {key} | {_number(test['statistic'], 3)} | {_p(test['p_value'])} "
-                f"| {test['reading']} |"
-            )
-            row += "".join(f" {paper[d][key]['p_value']:.3f} |" for d in paper)
-            lines.append(row)
-    lines += [
-        "",
-        "Inputs: " + "; ".join(f"`{k}`: {v}" for k, v in report["settings"]["test_inputs"].items()),
-        "",
     ]
+    paper = report["paper"]
+    tables.append(
+        Table(
+            "The paper's tests (section 5.3.3), read correctly",
+            "Each test on our predictions, its correct reading, and the paper's p-values.",
+            ["model", "test", "statistic", "p", "reading"]
+            + [f"paper p ({d.upper()})" for d in paper],
+            [
+                [name, key, _number(test["statistic"], 3), _p(test["p_value"]), test["reading"]]
+                + [f"{paper[d][key]['p_value']:.3f}" for d in paper]
+                for name, entry in models.items()
+                for key, test in entry["paper_tests"].items()
+            ],
+            "Inputs: "
+            + "; ".join(f"{k}: {v}" for k, v in report["settings"]["test_inputs"].items()),
+        )
+    )
     if report["comparisons"]:
-        lines += [
-            "## Model comparisons (paired, same videos)",
-            "",
-            "| a | b | n | Wilcoxon p | Holm p | RMSE a - b [95% CI] | MAE a - b [95% CI] |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for c in report["comparisons"]:
-            lines.append(
-                f"| {c['a']} | {c['b']} | {c['n']} | {_p(c['wilcoxon_p'])} | "
-                f"{_p(c['wilcoxon_p_holm'])} | {c['delta_rmse']:.2f} "
-                f"[{_number(c['delta_rmse_ci95'][0])}, {_number(c['delta_rmse_ci95'][1])}] | "
-                f"{c['delta_mae']:.2f} [{_number(c['delta_mae_ci95'][0])}, "
-                f"{_number(c['delta_mae_ci95'][1])}] |"
+        tables.append(
+            Table(
+                "Model comparisons (paired, same videos)",
+                "Wilcoxon signed-rank tests of the absolute errors, Holm-adjusted, and the "
+                "differences in RMSE and MAE with 95% bootstrap intervals.",
+                [
+                    "a",
+                    "b",
+                    "n",
+                    "Wilcoxon p",
+                    "Holm p",
+                    "RMSE a - b [95% CI]",
+                    "MAE a - b [95% CI]",
+                ],
+                [
+                    [
+                        c["a"],
+                        c["b"],
+                        str(c["n"]),
+                        _p(c["wilcoxon_p"]),
+                        _p(c["wilcoxon_p_holm"]),
+                        f"{c['delta_rmse']:.2f} [{_number(c['delta_rmse_ci95'][0])}, "
+                        f"{_number(c['delta_rmse_ci95'][1])}]",
+                        f"{c['delta_mae']:.2f} [{_number(c['delta_mae_ci95'][0])}, "
+                        f"{_number(c['delta_mae_ci95'][1])}]",
+                    ]
+                    for c in report["comparisons"]
+                ],
             )
-        lines.append("")
-    lines += ["## Severity bands (Table 1)", ""]
-    for name, entry in report["models"].items():
+        )
+    for name, entry in models.items():
         bands = entry["bands"]
-        lines += [
-            f"**{name}**: quadratic-weighted kappa {_number(bands['qwk'], 3)}; rows: "
-            "true band, columns: predicted",
-            "",
-            "| true \\ predicted | " + " | ".join(SEVERITY_NAMES) + " | MAE |",
-            "|---|" + "---|" * (len(SEVERITY_NAMES) + 1),
-        ]
-        for band, row in zip(SEVERITY_NAMES, bands["confusion"]):
-            lines.append(
-                f"| {band} | "
-                + " | ".join(map(str, row))
-                + f" | {_number(bands['mae_per_band'][band])} |"
+        tables.append(
+            Table(
+                f"Severity bands (Table 1): {name}",
+                f"Quadratic-weighted kappa {_number(bands['qwk'], 3)}; rows: true band, "
+                "columns: predicted band.",
+                ["true \\ predicted", *SEVERITY_NAMES, "MAE"],
+                [
+                    [band, *map(str, row), _number(bands["mae_per_band"][band])]
+                    for band, row in zip(SEVERITY_NAMES, bands["confusion"])
+                ],
             )
-        lines.append("")
-    calibrated = {n: e["conformal"] for n, e in report["models"].items() if "conformal" in e}
+        )
+    calibrated = {n: e["conformal"] for n, e in models.items() if "conformal" in e}
     if calibrated:
-        lines += [
-            "## Prediction intervals (split conformal)",
-            "",
-            "| model | alpha | calibration n | q | test coverage |",
-            "|---|---|---|---|---|",
-        ]
-        for name, record in calibrated.items():
-            q = "unbounded" if record["q"] is None else f"{record['q']:.2f}"
-            lines.append(
-                f"| {name} | {record['alpha']} | {record['n']} | {q} | {record['coverage']:.3f} |"
+        tables.append(
+            Table(
+                "Prediction intervals (split conformal)",
+                "Score +- q covers a new video's true score with probability at least 1 - alpha "
+                "(on average over videos: split conformal's guarantee).",
+                ["model", "alpha", "calibration n", "q", "test coverage"],
+                [
+                    [
+                        name,
+                        str(r["alpha"]),
+                        str(r["n"]),
+                        "unbounded" if r["q"] is None else f"{r['q']:.2f}",
+                        f"{r['coverage']:.3f}",
+                    ]
+                    for name, r in calibrated.items()
+                ],
             )
-        lines.append("")
+        )
+    return tables
+
+
+def markdown_tables(report):
+    """tables.md: every table of `report_tables` as a Markdown table."""
+    lines = ["# Report", ""]
+    for table in report_tables(report):
+        lines += [f"## {table.title}", "", table.caption, ""]
+        lines.append("| " + " | ".join(table.header) + " |")
+        lines.append("|" + "---|" * len(table.header))
+        lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+        lines += ["", table.notes, ""] if table.notes else [""]
     return "\n".join(lines)
 
 
@@ -169,35 +214,70 @@ def write_figures(models, report, out_dir, histories=None, baseline=None):
     return paths
 
 
-def html_page(report, tables_markdown, figure_paths):
-    """index.html: one self-contained page (images embedded, no network)."""
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>depnet_tf report</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
-        "padding:3px 6px;font-size:13px}img{max-width:100%;margin:1em 0}</style></head>"
-        "<body><h1>depnet_tf report</h1>",
-    ]
-    parts.append(
-        "<h2>Models</h2><table><tr><th>model</th><th>n</th><th>RMSE</th><th>MAE</th>"
-        "<th>Pearson r</th><th>CCC</th><th>R^2</th></tr>"
+# The page fits any width: the body never exceeds the window, wide tables scroll
+# inside their own box, images shrink, and long words (file names, ids) wrap.
+_STYLE = (
+    "*{box-sizing:border-box}"
+    "body{font-family:sans-serif;margin:0 auto;padding:1em;max-width:1100px;"
+    "overflow-wrap:anywhere;line-height:1.4}"
+    ".table-box{overflow-x:auto;max-width:100%;margin:0.5em 0 1.5em}"
+    "table{border-collapse:collapse}caption{text-align:left;font-size:13px;padding:4px 0}"
+    "td,th{border:1px solid #bbb;padding:3px 6px;font-size:13px;overflow-wrap:normal}"
+    "th{background:#f2f2f2}figure{margin:1em 0}img{max-width:100%;height:auto}"
+    "figcaption{font-size:13px;color:#444}nav li{margin:2px 0}"
+)
+
+
+def _html_table(table):
+    head = "".join(f"<th scope='col'>{html.escape(cell)}</th>" for cell in table.header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in table.rows
     )
-    for name, entry in report["models"].items():
-        cells = "".join(
-            f"<td>{_number(entry['metrics'][m])} [{_number(entry['ci95'][m][0])}, "
-            f"{_number(entry['ci95'][m][1])}]</td>"
-            for m in statistics.METRICS
-        )
-        parts.append(f"<tr><td>{html.escape(name)}</td><td>{entry['n']}</td>{cells}</tr>")
-    parts.append("</table>")
-    for title, path in figure_paths.items():
+    notes = f"<p>{html.escape(table.notes)}</p>" if table.notes else ""
+    return (
+        f"<section id='{table.anchor}'><h2>{html.escape(table.title)}</h2>"
+        f"<div class='table-box'><table><caption>{html.escape(table.caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{notes}</section>"
+    )
+
+
+def _alt_text(title):
+    """What a figure shows, for readers who cannot see it."""
+    return f"Figure: {title}, drawn from the predictions (report.json has the numbers)"
+
+
+def html_page(report, figure_paths):
+    """index.html: one self-contained page (images embedded, no network).
+
+    A contents list first, then every table as an HTML table (with a caption)
+    and every figure with a caption and alt text.
+    """
+    tables = report_tables(report)
+    figures_list = [
+        ("figure-" + "".join(c if c.isalnum() else "-" for c in title.lower()), title, path)
+        for title, path in figure_paths.items()
+    ]
+    contents = "".join(
+        f"<li><a href='#{t.anchor}'>{html.escape(t.title)}</a></li>" for t in tables
+    ) + "".join(f"<li><a href='#{a}'>{html.escape(title)}</a></li>" for a, title, _ in figures_list)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>depnet_tf report</title><style>{_STYLE}</style></head>",
+        "<body><h1>depnet_tf report</h1>",
+        f"<nav aria-label='Contents'><h2>Contents</h2><ul>{contents}</ul></nav>",
+    ]
+    parts += [_html_table(table) for table in tables]
+    for anchor, title, path in figures_list:
         with files.open_file(path) as file:
             data = base64.b64encode(file.read()).decode()
         parts.append(
-            f"<h2>{html.escape(title)}</h2>"
-            f"<img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>"
+            f"<section id='{anchor}'><h2>{html.escape(title)}</h2><figure>"
+            f"<img alt='{html.escape(_alt_text(title))}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{html.escape(title)}. The PNG and PDF are in figures/.</figcaption>"
+            "</figure></section>"
         )
-    parts.append("<h2>All tables</h2><pre>" + html.escape(tables_markdown) + "</pre>")
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -218,7 +298,7 @@ def write_report(report, models, out_dir, histories=None, baseline=None, picture
         "report.json": json.dumps(report, indent=2, default=float, allow_nan=True),
         "tables.md": tables,
         "tables.tex": latex_tables(report),
-        "index.html": html_page(report, tables, figure_paths),
+        "index.html": html_page(report, figure_paths),
     }
     for name, text in outputs.items():
         with atomic_path(os.path.join(out_dir, name)) as temporary:

@@ -12,6 +12,7 @@ import math
 import numbers
 import os
 
+from depnet_tf import configs as shipped
 from depnet_tf import constants as C
 from depnet_tf import yamlfile
 from depnet_tf.errors import ConfigError, excerpt
@@ -232,7 +233,8 @@ MAX_BASES = 16  # a chain of `base:` files deeper than this is refused
 def load_yaml(path, _chain=()):
     """A config file's mapping, before defaults; `base:` files are read first, recursively.
 
-    `base` names one file or a list of files, relative to this file's folder;
+    `base` names one file or a list of files, relative to this file's folder,
+    or shipped configs by name (`base: paper`) when no such file is there;
     later files and this file's own values win, section by section. A file
     that is its own base (through any chain) and chains deeper than
     `MAX_BASES` are refused by name.
@@ -252,12 +254,29 @@ def load_yaml(path, _chain=()):
     merged = {}
     for base in bases:
         base_path = os.path.join(os.path.dirname(os.path.abspath(path)), base)
+        if not os.path.isfile(base_path) and shipped.path(base):
+            base_path = shipped.path(base)
         merged = deep_merge(merged, load_yaml(base_path, (*_chain, key)))
     return deep_merge(merged, values)
 
 
+def config_path(value):
+    """The file `--config VALUE` names: a path, else a shipped config (`paper`, ...).
+
+    A `ConfigError` names both possibilities when it is neither.
+    """
+    found = shipped.resolve(value)
+    if found is None:
+        raise ConfigError(
+            f"{excerpt(os.fspath(value))}: no such config file, and no shipped config of that "
+            f"name (shipped: {', '.join(shipped.names())}; `depnet configs` lists them)"
+        )
+    return found
+
+
 def read_config(path, overrides=None):
-    """Read a YAML config file (with its `base` files) and apply dotted `overrides`."""
+    """Read a YAML config (a file, or a shipped config's name) and apply dotted `overrides`."""
+    path = config_path(path)
     values = load_yaml(path)
     try:
         return merge_config(values, overrides)

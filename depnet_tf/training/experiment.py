@@ -3,7 +3,7 @@
 A grid file names a base config, overrides for every cell, and the axes to
 sweep, with the dotted keys `--set` takes::
 
-    base: training/configs/avec2014.yaml   # relative to the grid file, else the cwd
+    base: avec2014.yaml   # beside the grid file, else from the cwd, else a shipped config
     set: {train.max_epochs: 50}            # optional
     grid:
       arch: [depnet, senet-single, resnet50-single, resnet50-sequence]
@@ -27,6 +27,7 @@ import time
 
 import pandas as pd
 
+from depnet_tf import configs as shipped
 from depnet_tf.data import Manifest, build_cache
 from depnet_tf.errors import ConfigError
 from depnet_tf.evaluation import evaluate_split
@@ -74,7 +75,7 @@ class Grid:
 
 
 def read_grid(path):
-    """Read and check a grid file; the base config is found beside it, else from the cwd."""
+    """Read and check a grid file; its base is found beside it, else from the cwd, else shipped."""
     raw = read_mapping(path)
     unknown = sorted(set(raw) - {"base", "set", "grid"})
     if unknown:
@@ -83,10 +84,11 @@ def read_grid(path):
     if not isinstance(base, str) or not base:
         raise ConfigError(f"{path}: 'base' must name a `depnet train` config file")
     beside = os.path.join(os.path.dirname(os.path.abspath(path)), base)
-    base_path = beside if os.path.isfile(beside) else base
-    if not os.path.isfile(base_path):
+    base_path = beside if os.path.isfile(beside) else shipped.resolve(base)
+    if base_path is None:
         raise ConfigError(
-            f"{path}: base config {base!r} found neither beside the grid nor from {os.getcwd()}"
+            f"{path}: base config {base!r} found neither beside the grid, nor from "
+            f"{os.getcwd()}, nor among the shipped configs ({', '.join(shipped.names())})"
         )
     overrides = raw.get("set") or {}
     axes = raw.get("grid")

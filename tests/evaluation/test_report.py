@@ -11,6 +11,7 @@ import pytest
 from depnet_tf.evaluation import conformal, statistics
 from depnet_tf.evaluation.report import build_report
 from tests.cli.process import depnet, one_error_line
+from tests.conftest import artifact
 
 
 def write_predictions(folder, seed=0):
@@ -142,17 +143,38 @@ def test_bad_inputs_are_one_line(tmp_path):
     assert str(bad) in line and "missing columns ['prediction']" in line
 
 
-@pytest.mark.large
-def test_the_page_in_headless_chromium(written):
+@pytest.fixture(scope="module")
+def with_history(tmp_path_factory):
+    """A report with training curves: a history.csv beside the predictions (as a run folder
+    holds), whose validation columns hold no values."""
+    folder = tmp_path_factory.mktemp("report-history")
+    paths = write_predictions(folder)
+    pd.DataFrame(
+        {
+            "epoch": [0, 1, 2],
+            "loss": [300.0, 200.0, 150.0],
+            "rmse": [24.0, 20.0, 17.0],
+            "val_rmse": [np.nan] * 3,
+            "val_mae": [np.nan] * 3,
+        }
+    ).to_csv(folder / "history.csv", index=False)
+    out = folder / "out"
+    result = depnet(
+        "report", paths["depnet"][0], paths["baseline"][0], "--out", out,
+        "--calibration", paths["depnet"][1], paths["baseline"][1], "--resamples", 200,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder, out
+
+
+def open_browser(folder, width, height=900):
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver_path):
         pytest.skip(
             "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
         )
     from selenium import webdriver
-    from selenium.webdriver.common.by import By
 
-    folder, _, out, _ = written
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in (
@@ -164,21 +186,85 @@ def test_the_page_in_headless_chromium(written):
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        f"--user-data-dir={folder / 'profile'}",
-        "--window-size=1200,2000",
+        f"--user-data-dir={folder / f'profile-{width}'}",
+        f"--window-size={width},{height}",
     ):
         options.add_argument(flag)
     browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
+    # Headless windows have a minimum width; the DevTools protocol sets the viewport exactly
+    # (a phone's: 390 CSS pixels, as an iPhone 12-15).
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    return browser
+
+
+PAGE_FACTS = """
+const links = Array.from(document.querySelectorAll("nav a"));
+return {
+  scrollWidth: document.documentElement.scrollWidth,
+  innerWidth: window.innerWidth,
+  tables: document.querySelectorAll("table").length,
+  captions: Array.from(document.querySelectorAll("table")).filter(t => t.caption).length,
+  pre: document.querySelectorAll("pre").length,
+  pipeRows: Array.from(document.querySelectorAll("body *")).filter(
+      e => e.children.length === 0 && /^\\|.*\\|$/.test(e.textContent.trim())).length,
+  images: Array.from(document.images).map(i => ({
+      loaded: i.complete && i.naturalWidth > 0, alt: i.alt,
+      captioned: !!(i.closest("figure") && i.closest("figure").querySelector("figcaption")),
+      right: i.getBoundingClientRect().right})),
+  links: links.map(a => ({href: a.getAttribute("href"),
+      target: !!document.getElementById(a.getAttribute("href").slice(1))})),
+};
+"""
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_page_in_headless_chromium(with_history, width):
+    """Real Chromium, desktop and phone widths: HTML tables, a working contents list, every
+    figure loaded with alt text and a caption, and nothing wider than the window."""
+    from selenium.webdriver.common.by import By
+
+    folder, out = with_history
+    browser = open_browser(folder, width)
     try:
         browser.get((out / "index.html").as_uri())
-        widths = browser.execute_script(
-            "return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)"
-        )
+        facts = browser.execute_script(PAGE_FACTS)
         text = browser.find_element(By.TAG_NAME, "body").text
-        assert browser.save_screenshot(str(out / "screenshot.png"))
+        assert browser.save_screenshot(str(artifact(f"report-{width}px.png")))
     finally:
         browser.quit()
-    assert len(widths) == 4 and all(width > 0 for width in widths)
     report = json.loads((out / "report.json").read_text())
+    # metrics, the paper's tests, one comparison, two severity tables, intervals
+    assert facts["tables"] == 6 and facts["captions"] == 6
+    assert facts["pre"] == 0 and facts["pipeRows"] == 0  # no Markdown source on the page
+    assert facts["innerWidth"] == width
+    assert facts["scrollWidth"] <= facts["innerWidth"], facts
+    assert len(facts["images"]) == 6  # four figures, two training-curve figures
+    for image in facts["images"]:
+        assert image["loaded"] and image["alt"] and image["captioned"], image
+        assert image["right"] <= facts["innerWidth"]
+    assert len(facts["links"]) == 12 and all(link["target"] for link in facts["links"])
     for entry in report["models"].values():
         assert f"{entry['metrics']['rmse']:.2f}" in text
+
+
+def test_training_curves_draw_only_columns_with_values_on_whole_epochs():
+    from depnet_tf.evaluation.figures import training_curves
+
+    history = pd.DataFrame(
+        {
+            "epoch": [0, 1, 2],
+            "loss": [3.0, 2.0, 1.5],
+            "val_rmse": [np.nan] * 3,
+            "val_mae": ["NA"] * 3,
+        }
+    )
+    figure = training_curves(history)
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["loss"]
+    figure.canvas.draw()
+    ticks = [t for t in axes.get_xticks() if axes.get_xlim()[0] <= t <= axes.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

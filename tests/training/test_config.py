@@ -5,7 +5,7 @@ from depnet_tf.training.config import merge_config, read_config
 
 def test_shipped_configs_carry_the_papers_settings():
     for name in ("avec2013", "avec2014"):
-        config = read_config(f"training/configs/{name}.yaml")
+        config = read_config(name)  # shipped, by name
         train = config["train"]
         assert (train["base_lr"], train["lr_gamma"], train["lr_power"]) == (1e-5, 1e-4, 0.75)
         assert (train["momentum"], train["weight_decay"]) == (0.9, 5e-4)
@@ -46,8 +46,8 @@ def test_bad_files(tmp_path):
 @pytest.mark.parametrize("dataset", ["avec2013", "avec2014"])
 @pytest.mark.parametrize("arch", ["depnet", "senet-single", "resnet50-single", "resnet50-sequence"])
 def test_eight_shipped_pairs_share_one_base(dataset, arch):
-    config = read_config(f"training/configs/{dataset}-{arch}.yaml")
-    base = read_config("training/configs/paper.yaml")
+    config = read_config(f"{dataset}-{arch}")
+    base = read_config("paper")
     assert config["arch"] == arch
     recipe = (
         "base_lr",

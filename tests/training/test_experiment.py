@@ -147,3 +147,12 @@ def test_cells_and_tables_in_process(tmp_path):
     assert lines[2].startswith("| ResNet-50 (single image) | 11.00 +- 1.41 | 8.00 +- 0.00 | 2 |")
     assert "model.fc_units=8" in text
     assert json.dumps(grid.axes)
+
+
+@pytest.mark.parametrize("dataset", ["avec2013", "avec2014"])
+def test_the_repository_grids_start_from_shipped_configs(dataset):
+    from depnet_tf import configs
+
+    grid = read_grid(f"training/grids/{dataset}-tables.yaml")
+    assert grid.base_path == configs.path(dataset)
+    assert len(grid.cells()) == 12  # four architectures x three seeds
