@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # importing TensorFlow, small models), so 2 workers halve the suite on 2 cores.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint docs format clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The documentation site (docs/ + the docstrings) into site/; --strict fails on a broken
+# link, a missing page or a docstring naming a parameter the code does not have.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site dist build

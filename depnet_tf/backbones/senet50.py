@@ -104,8 +104,9 @@ class SENet50Backbone(keras.Model):
         classes: int, classifier width with `include_top=True`. Defaults to 8631.
         stem: `"vggface"` (keras-vggface topology, BN epsilon 1e-4) or
             `"caffe"` (VGGFace2 Caffe/PyTorch topology, BN epsilon 1e-5).
-        dtype: a dtype policy (for example `"mixed_bfloat16"`) for the model
-            and every layer inside it. Defaults to the global policy.
+        **kwargs: passed to `keras.Model`; `dtype`, a dtype policy (for example
+            `"mixed_bfloat16"`), applies to the model and every layer inside it.
+            Defaults to the global policy.
 
     Examples:
     >>> import numpy as np

@@ -1,4 +1,4 @@
-"""AVEC2013 and AVEC2014 folder layouts (SPEC section 5) -> a `Manifest`.
+"""AVEC2013 and AVEC2014 folder layouts (docs/design.md, "AVEC data conventions") -> a `Manifest`.
 
 - AVEC2014: `<Partition>/<Task>/<subj>_<sess>_<Task>_video.mp4`, labels in
   `<Partition>_DepressionLabels/<subj>_<sess>_Depression.csv` (both tasks share

@@ -206,7 +206,8 @@ def feature_dataset(
         in_memory: read every entry whole into memory first. By default the rows
             each clip needs are read as it is drawn, so memory holds only the
             frame numbers and offsets of the videos; the clips are the same.
-        Others: as for `clip_dataset`.
+
+    The other arguments are as for `clip_dataset`.
     """
     num_frames = 1 if single_frame else num_frames
     cache_dir = os.fspath(cache_dir)

@@ -61,7 +61,8 @@ def export_version(
     Args:
         model: a `DepressionRegressor`.
         out_dir: the serving folder (gets `name/version/` and `models.config`).
-        name, version: the TF-Serving model name and version number.
+        name: the TF-Serving model name.
+        version: the version number.
         tflite: quantizations to write, each one of `QUANTIZATIONS`.
         onnx: also write an ONNX file.
         force: replace an existing version and its files.

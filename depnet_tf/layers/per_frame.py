@@ -22,6 +22,9 @@ class PerFrame(keras.layers.Wrapper):
     (2, 5, 4)
     """
 
+    def __init__(self, layer, **kwargs):
+        super().__init__(layer, **kwargs)
+
     def build(self, input_shape):
         super().build((None, *input_shape[2:]))
 

@@ -26,9 +26,10 @@ def SENet50(  # noqa: N802 - named like the keras.applications builders
     Builds a `depnet_tf.backbones.SENet50Backbone` (paper, section 4.1) and
     loads `weights`.
 
+    `input_shape`, `include_top`, `pooling`, `classes`, `stem` and `name` are as
+    for `SENet50Backbone`.
+
     Args:
-        input_shape, include_top, pooling, classes, stem, name: as for
-            `SENet50Backbone`.
         weights: `None` (random), `"vggface2"` (keras-vggface's file, looked up
             in its cache, then downloaded) or the path of a weight file in any
             format `depnet_tf.weights.load_vggface2` reads.

@@ -46,9 +46,9 @@ class DepressionRegressor(keras.Model):
         config: a `DepNetConfig` (or its dict). Defaults to the paper's.
         provenance: dict, what made the weights (JSON values; `depnet train`
             records it). Defaults to empty: an untrained or hand-built model.
-        dtype: a dtype policy name; given, it replaces `config.precision` (so
-            `DepressionRegressor(..., dtype="mixed_bfloat16")` works as for any
-            Keras layer). Every layer computes in `config.precision` except the
+        **kwargs: passed to `keras.Model`. A `dtype` (a policy name) replaces
+            `config.precision` (so `DepressionRegressor(..., dtype="mixed_bfloat16")`
+            works as for any Keras layer). Every layer computes in `config.precision` except the
             `bdi_ii` output, which is float32 under every policy: a bfloat16
             score would move in steps of 0.125-0.25 between 16 and 63.
 

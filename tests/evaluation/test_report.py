@@ -11,6 +11,7 @@ import pytest
 from depnet_tf.evaluation import conformal, statistics
 from depnet_tf.evaluation.report import build_report
 from tests.cli.process import depnet, one_error_line
+from tests.browser import open_browser
 from tests.conftest import artifact
 
 
@@ -167,39 +168,6 @@ def with_history(tmp_path_factory):
     return folder, out
 
 
-def open_browser(folder, width, height=900):
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        pytest.skip(
-            "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
-        )
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={folder / f'profile-{width}'}",
-        f"--window-size={width},{height}",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
-    # Headless windows have a minimum width; the DevTools protocol sets the viewport exactly
-    # (a phone's: 390 CSS pixels, as an iPhone 12-15).
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
-    return browser
-
-
 PAGE_FACTS = """
 const links = Array.from(document.querySelectorAll("nav a"));
 return {
@@ -228,7 +196,7 @@ def test_the_page_in_headless_chromium(with_history, width):
     from selenium.webdriver.common.by import By
 
     folder, out = with_history
-    browser = open_browser(folder, width)
+    browser = open_browser(folder / f"profile-{width}", width)
     try:
         browser.get((out / "index.html").as_uri())
         facts = browser.execute_script(PAGE_FACTS)
