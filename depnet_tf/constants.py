@@ -70,7 +70,8 @@ SEVERITY_NAMES = ("none/minimal", "mild", "moderate", "severe")
 # command line) can list them without loading TensorFlow.
 ARCH_NAMES = ("depnet", "senet-single", "resnet50-single", "resnet50-sequence")
 
-# The AVEC data sets `depnet manifest` reads (docs/design.md, "AVEC data conventions"; `depnet_tf.data.avec`).
+# The AVEC data sets `depnet manifest` reads (`depnet_tf.data.avec`; their layouts:
+# docs/design.md, "AVEC data conventions").
 AVEC_DATASETS = ("avec2014", "avec2013")
 
 # --- Workflow defaults (ours, not the paper's) ------------------------------

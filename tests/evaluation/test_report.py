@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,8 +9,8 @@ import pytest
 
 from depnet_tf.evaluation import conformal, statistics
 from depnet_tf.evaluation.report import build_report
-from tests.cli.process import depnet, one_error_line
 from tests.browser import open_browser
+from tests.cli.process import depnet, one_error_line
 from tests.conftest import artifact
 
 
