@@ -1,8 +1,9 @@
 """What `train.deterministic` costs: head training steps per second, default vs deterministic.
 
-`depnet train` compiles the head's train step with XLA (`train.xla`) by default
-and, with `train.deterministic: true`, turns on TensorFlow's op determinism and
-leaves XLA off. A third row turns both on, to show what XLA would change in a
+`depnet train` compiles the head's train step with XLA where `train.xla` says so
+(`auto`, the default: on GPUs and TPUs, off on the CPU; `true`: everywhere) and,
+with `train.deterministic: true`, turns on TensorFlow's op determinism and leaves
+XLA off. A fourth row turns both on, to show what XLA would change in a
 deterministic run. All are measured in one run on the paper's head (T=5, 224 px:
 12,544 features per frame, 103 M parameters), on random features, with the
 run's own optimizer and early stop. Each setting is measured in its own process
@@ -74,14 +75,14 @@ def main():
     parser.add_argument("--image-size", type=int, default=224)
     args = parser.parse_args()
     rows = {
-        "default (XLA)": measure(False, True, args.steps, args.image_size),
-        "train.xla: false": measure(False, False, args.steps, args.image_size),
+        "default on the CPU (no XLA)": measure(False, False, args.steps, args.image_size),
+        "train.xla: true": measure(False, True, args.steps, args.image_size),
         "train.deterministic (op determinism, no XLA)": measure(
             True, False, args.steps, args.image_size
         ),
         "op determinism with XLA (not offered)": measure(True, True, args.steps, args.image_size),
     }
-    base = rows["default (XLA)"]["steps_per_second"]
+    base = rows["default on the CPU (no XLA)"]["steps_per_second"]
     print(f"head training, batch 16, {args.image_size} px, {args.steps} steps")
     print(f"{'setting':48} {'steps/s':>8} {'ratio':>6}  repeats  weights digest")
     for name, row in rows.items():

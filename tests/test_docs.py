@@ -89,3 +89,19 @@ def test_the_site_in_headless_chromium(site, tmp_path, width):
     assert "Build the paper's DepNet" in api["target"]
     for page in (home, api):
         assert page["innerWidth"] == width and page["scrollWidth"] <= width, page["scrollWidth"]
+
+
+def test_the_readme_library_example_runs_as_written(tmp_path):
+    """The README's Python block, in a fresh process outside the repository."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    check = (
+        "\nassert scores.shape == (2, 1) and scores.dtype == 'float32'"
+        "\nassert fast.config.precision == 'mixed_bfloat16' and fast.output.dtype == 'float32'"
+        "\nassert single.input_shape == (None, 112, 112, 3)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code + check], cwd=tmp_path, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]

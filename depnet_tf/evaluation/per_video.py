@@ -35,8 +35,16 @@ class Evaluation:
 
 
 def compiled(model):
-    """The model's inference pass as one compiled graph, as `model.predict` runs it."""
-    return tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+    """The model's inference pass as one compiled graph, as `model.predict` runs it.
+
+    A model compiled with `jit_compile=True` (`depnet train` with `train.xla`) is
+    evaluated through XLA too, so its per-video validation is its own evaluation step.
+    """
+    return tf.function(
+        lambda inputs: model(inputs, training=False),
+        reduce_retracing=True,
+        jit_compile=bool(getattr(model, "jit_compile", False)),
+    )
 
 
 def clip_predictions(model, dataset, progress=False):

@@ -24,6 +24,7 @@ def stages(model):
     return {
         "name": model.name,
         "arch": model.arch,
+        "precision": model.config.precision,
         "input_shape": list(model.input_shape),
         "stages": {n: list(model.get_layer(n).output.shape) for n in _STAGES if n in names},
         "backbone_params": model.backbone.count_params(),
@@ -35,7 +36,9 @@ def stages(model):
 def describe(model):
     """Stage-by-stage output shapes and parameter counts of a `DepressionRegressor`."""
     info = stages(model)
-    lines = [f"{info['name']} ({info['arch']}): input {tuple(model.input_shape)}"]
+    lines = [
+        f"{info['name']} ({info['arch']}, {info['precision']}): input {tuple(model.input_shape)}"
+    ]
     for name in info["stages"]:
         lines.append(f"  {name:<18} {tuple(model.get_layer(name).output.shape)}")
     lines.append(f"  backbone params    {info['backbone_params']:,}")

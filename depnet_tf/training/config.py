@@ -48,7 +48,9 @@ DEFAULTS = {
         "unfreeze_last_stage": False,  # with end_to_end: also train SENet50's conv5 stage
         "validate_every": 1,  # epochs between per-video validations
         "deterministic": False,  # TF deterministic ops (slower; exact resumes)
-        "xla": True,  # XLA-compiled train/eval steps (off when deterministic or distributed)
+        # XLA-compiled train/eval steps: "auto" on GPUs/TPUs only, true, or false; always
+        # off when deterministic or distributed (`trainer.use_xla` says why)
+        "xla": "auto",
     },
 }
 
@@ -89,6 +91,10 @@ def _flag(value):
     return isinstance(value, bool), "true or false"
 
 
+def _flag_or_auto(value):
+    return isinstance(value, bool) or value == "auto", "true, false or auto"
+
+
 _SPLIT = _text(optional=False)
 # The type and range of every `data` and `train` setting, and why the range.
 CHECKS = {
@@ -117,7 +123,7 @@ CHECKS = {
         "unfreeze_last_stage": _flag,
         "validate_every": _integer(1, 10**6, "epochs between validations"),
         "deterministic": _flag,
-        "xla": _flag,
+        "xla": _flag_or_auto,
     },
 }
 

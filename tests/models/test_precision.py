@@ -25,12 +25,14 @@ def frames(batch=4, config=SMALL, seed=0):
 class RegressorHarnessTest(LayerHarness):
     @parameterized.named_parameters(*POLICIES)
     def test_keras_harness(self, precision):
-        # Keras' own mixed-precision check passes dtype="mixed_float16" to the
-        # constructor; the score stays float32 under every policy.
+        # Without `precision` the config takes the global policy; Keras' own
+        # mixed-precision check passes dtype="mixed_float16" to the constructor.
+        # The score stays float32 under every policy.
+        config = {k: v for k, v in TINY.to_dict().items() if k != "precision"}
         self.check(
             precision,
             DepressionRegressor,
-            {"arch": "depnet", "config": TINY.to_dict()},
+            {"arch": "depnet", "config": config},
             input_shape=(2, 2, 32, 32, 3),
             output_dtype="float32",
             expected_output_shape=(2, 1),

@@ -97,10 +97,16 @@ def test_mixed_float16_scales_the_loss_and_matches_float32():
         )
 
 
-def test_xla_is_on_unless_turned_off_deterministic_or_distributed():
+def test_xla_where_asked_never_deterministic_or_distributed():
+    import tensorflow as tf
+
     train = merge_config({})["train"]
-    assert train["xla"] is True
-    assert use_xla(train, distributed=False)
+    assert train["xla"] == "auto"  # on GPUs and TPUs, off on CPU-only machines
+    assert use_xla(train, distributed=False) == bool(tf.config.list_physical_devices("GPU"))
+    forced = {**train, "xla": True}
+    assert use_xla(forced, distributed=False)
     assert not use_xla({**train, "xla": False}, distributed=False)
-    assert not use_xla({**train, "deterministic": True}, distributed=False)
-    assert not use_xla(train, distributed=True)
+    assert not use_xla({**forced, "deterministic": True}, distributed=False)
+    assert not use_xla(forced, distributed=True)
+    with pytest.raises(ValueError, match="'train.xla' must be true, false or auto"):
+        merge_config({"train": {"xla": "yes"}})
