@@ -273,8 +273,10 @@ def config_path(value):
     """
     found = shipped.resolve(value)
     if found is None:
+        value = os.fspath(value)
+        shown = value if len(value) <= 1024 and value.isprintable() else excerpt(value)
         raise ConfigError(
-            f"{excerpt(os.fspath(value))}: no such config file, and no shipped config of that "
+            f"{shown}: no such config file, and no shipped config of that "
             f"name (shipped: {', '.join(shipped.names())}; `depnet configs` lists them)"
         )
     return found
