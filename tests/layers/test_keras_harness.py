@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from depnet_tf.layers import (
     BGRMeanSubtraction,
@@ -13,6 +14,7 @@ from depnet_tf.layers import (
     PerFrame,
 )
 from tests.harness import POLICIES, LayerHarness, parameterized
+from tests.roundtrip import assert_keras_file_roundtrip, wrap_layer
 
 RNG = np.random.default_rng(0)
 
@@ -155,3 +157,28 @@ def test_16_bit_paths_compute_keras_functions():
             x.mean(axis=(1, 2)),
             atol=2 * unit * np.abs(x).max(),
         )
+
+
+LAYERS = {
+    "bgr_mean_subtraction": (lambda: BGRMeanSubtraction(), (3, 4, 4, 3)),
+    "ceil_max_pooling": (lambda: CeilMaxPooling2D(3, 2), (8, 8, 3)),
+    "channel_max_pool": (lambda: ChannelMaxPool(4), (3, 2, 2, 8)),
+    "feature_aggregation": (lambda: FeatureAggregation((3,), 2, 4), (5, 6)),
+    "per_frame": (lambda: PerFrame(keras.layers.Dense(4)), (3, 5)),
+    "mixed_batch_normalization": (lambda: MixedBatchNormalization(), (4, 4, 3)),
+    "mixed_global_average_pooling": (lambda: MixedGlobalAveragePooling2D(), (4, 4, 3)),
+}
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16", "mixed_float16"])
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_a_keras_file_keeps_each_layer_and_its_policy(name, precision, tmp_path):
+    make, shape = LAYERS[name]
+    keras.config.set_dtype_policy(precision)
+    try:
+        model = wrap_layer(make(), shape)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    x = np.random.default_rng(0).uniform(0, 255, (2, *shape)).astype("float32")
+    reloaded = assert_keras_file_roundtrip(model, x, tmp_path)
+    assert reloaded.layers[-1].dtype_policy.name == precision
