@@ -22,6 +22,11 @@ def _number(value, digits=2):
     )
 
 
+def _slug(text):
+    """`text` lower-cased, every character but letters and digits a `-`: file names, anchors."""
+    return "".join(c if c.isalnum() else "-" for c in text.lower())
+
+
 def _p(value):
     return "-" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
 
@@ -38,7 +43,7 @@ class Table:
 
     @property
     def anchor(self):
-        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+        return _slug(self.title).strip("-")
 
 
 def _interval(entry, metric):
@@ -209,7 +214,7 @@ def write_figures(models, report, out_dir, histories=None, baseline=None):
         made[f"Training curves: {name}"] = figures.training_curves(history)
     paths = {}
     for index, (title, figure) in enumerate(made.items()):
-        stem = f"{index:02d}-" + "".join(c if c.isalnum() else "-" for c in title.lower())
+        stem = f"{index:02d}-" + _slug(title)
         paths[title] = figures.save_figure(figure, os.path.join(folder, stem))
     return paths
 
@@ -254,10 +259,7 @@ def html_page(report, figure_paths):
     and every figure with a caption and alt text.
     """
     tables = report_tables(report)
-    figures_list = [
-        ("figure-" + "".join(c if c.isalnum() else "-" for c in title.lower()), title, path)
-        for title, path in figure_paths.items()
-    ]
+    figures_list = [("figure-" + _slug(title), title, path) for title, path in figure_paths.items()]
     contents = "".join(
         f"<li><a href='#{t.anchor}'>{html.escape(t.title)}</a></li>" for t in tables
     ) + "".join(f"<li><a href='#{a}'>{html.escape(title)}</a></li>" for a, title, _ in figures_list)

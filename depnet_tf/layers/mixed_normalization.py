@@ -3,8 +3,8 @@
 Under a mixed policy Keras' `BatchNormalization` and `GlobalAveragePooling2D`
 cast their whole input to float32, compute, and cast back: on the CPU the
 bfloat16 -> float32 cast of a (16, 56, 56, 256) map took 8.6 ms against 1.6 ms
-for the bfloat16 mean itself (`benchmarks/bench_precision.py`'s notes in the
-README). SENet50 has 53 BatchNormalization layers and 16 SE squeezes, so those
+for the bfloat16 mean itself (docs/guide/precision.md, "Why the CPU stops short
+of 2x"). SENet50 has 53 BatchNormalization layers and 16 SE squeezes, so those
 casts cost more than the 16-bit convolutions save. These two layers compute the
 same functions without the casts, and fall back to Keras' own code otherwise.
 """

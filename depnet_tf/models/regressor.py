@@ -66,10 +66,9 @@ class DepressionRegressor(keras.Model):
             config = DepNetConfig()
         elif isinstance(config, dict):
             config = DepNetConfig.from_dict(config)
-        if kwargs.get("dtype") is not None:
-            precision = check_precision(kwargs["dtype"], "DepressionRegressor dtype")
-            config = config.replace(precision=precision)
-        kwargs.pop("dtype", None)
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None:
+            config = config.replace(precision=check_precision(dtype, "DepressionRegressor dtype"))
 
         # === Functional Model ===
         with policy_scope(config.precision):

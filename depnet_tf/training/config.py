@@ -260,8 +260,8 @@ def load_yaml(path, _chain=()):
     merged = {}
     for base in bases:
         base_path = os.path.join(os.path.dirname(os.path.abspath(path)), base)
-        if not os.path.isfile(base_path) and shipped.path(base):
-            base_path = shipped.path(base)
+        if not os.path.isfile(base_path):
+            base_path = shipped.path(base) or base_path
         merged = deep_merge(merged, load_yaml(base_path, (*_chain, key)))
     return deep_merge(merged, values)
 
